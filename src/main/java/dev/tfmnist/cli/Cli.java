@@ -1,0 +1,46 @@
+package dev.tfmnist.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+
+/**
+ * What every command line of the project shares: user errors (a bad option, a bad file, a bad
+ * value) end in one line on stderr and exit code 2 or 1, never in a stack trace.
+ */
+final class Cli {
+  static final int USAGE_ERROR = 2;
+  static final int RUN_ERROR = 1;
+
+  private Cli() {}
+
+  static CommandLine commandLine(Object command, PrintWriter out, PrintWriter err) {
+    var commandLine = new CommandLine(command);
+    String name = commandLine.getCommandName();
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setParameterExceptionHandler((e, args) -> {
+      err.println(name + ": " + e.getMessage() + " (see --help)");
+      err.flush();
+      return USAGE_ERROR;
+    });
+    commandLine.setExecutionExceptionHandler((e, cl, parseResult) -> {
+      if (isUserError(e)) {
+        err.println(name + ": " + oneLine(e.getMessage()));
+        err.flush();
+        return e instanceof IllegalArgumentException ? USAGE_ERROR : RUN_ERROR;
+      }
+      throw e;
+    });
+    return commandLine;
+  }
+
+  /** Errors whose message is the whole story for a user: bad values, files, downloads. */
+  private static boolean isUserError(Exception e) {
+    return e instanceof IllegalArgumentException || e instanceof IOException;
+  }
+
+  private static String oneLine(String message) {
+    return message == null ? "failed" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+  }
+}

@@ -1,0 +1,126 @@
+package dev.tfmnist.model;
+
+import static dev.tfmnist.model.GraphNames.*;
+
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.PlaceholderWithDefault;
+import org.tensorflow.op.random.TruncatedNormal;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * The convolutional network of the original TF1 program ({@code shared/seed/seed_program.py}),
+ * rebuilt with TensorFlow Java ops layer by layer. Shapes in the comments are {@code [batch, ...]};
+ * op and variable names are listed in {@link GraphNames}.
+ */
+public final class MnistCnn {
+
+  /** Loss and optimizer nodes added for training; an inference graph has none of them. */
+  public record Training(
+      Placeholder<TFloat32> ys, Operand<TFloat32> crossEntropy, Op trainStep,
+      Operand<TFloat32> accuracy) {}
+
+  public final Placeholder<TFloat32> xs;
+  public final PlaceholderWithDefault<TFloat32> keepProb;
+  public final PlaceholderWithDefault<TInt64> dropoutSeed;
+  public final Operand<TFloat32> prediction;
+  public final Operand<TInt64> classes;
+
+  private final Graph graph;
+  private final Ops tf;
+  private final long seed;
+  private long nextSeed2 = 1;
+
+  /** Builds the inference graph, xs -> prediction; {@code seed} fixes the initial weights. */
+  public MnistCnn(Graph graph, long seed) {
+    this.graph = graph;
+    this.tf = Ops.create(graph);
+    this.seed = seed;
+
+    xs = tf.withName(XS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 784))); // [n, 784]
+    keepProb = tf.withName(KEEP_PROB).placeholderWithDefault(tf.constant(1f), Shape.scalar()); // []
+    dropoutSeed = tf.withName(DROPOUT_SEED)
+        .placeholderWithDefault(tf.constant(new long[] {0, 0}), Shape.of(2));                   // [2]
+    var xImage = tf.reshape(xs, tf.constant(new int[] {-1, 28, 28, 1}));                        // [n, 28, 28, 1]
+
+    // conv1 layer
+    var wConv1 = weightVariable(CONV1, 5, 5, 1, 32);           // patch 5x5, in size 1, out size 32
+    var bConv1 = biasVariable(CONV1, 32);
+    var hConv1 = relu(H_CONV1, tf.math.add(conv2d(xImage, wConv1), bConv1));                    // [n, 28, 28, 32]
+    var hPool1 = maxPool2x2(H_POOL1, hConv1);                                                    // [n, 14, 14, 32]
+
+    // conv2 layer
+    var wConv2 = weightVariable(CONV2, 5, 5, 32, 64);          // patch 5x5, in size 32, out size 64
+    var bConv2 = biasVariable(CONV2, 64);
+    var hConv2 = relu(H_CONV2, tf.math.add(conv2d(hPool1, wConv2), bConv2));                    // [n, 14, 14, 64]
+    var hPool2 = maxPool2x2(H_POOL2, hConv2);                                                    // [n, 7, 7, 64]
+
+    // fc1 layer
+    var wFc1 = weightVariable(FC1, 7 * 7 * 64, 1024);
+    var bFc1 = biasVariable(FC1, 1024);
+    var hPool2Flat = tf.reshape(hPool2, tf.constant(new int[] {-1, 7 * 7 * 64}));             // [n, 3136]
+    var hFc1 = relu(H_FC1, tf.math.add(tf.linalg.matMul(hPool2Flat, wFc1), bFc1));              // [n, 1024]
+    var hFc1Drop = dropout(hFc1);                                                              // [n, 1024]
+
+    // fc2 layer
+    var wFc2 = weightVariable(FC2, 1024, 10);
+    var bFc2 = biasVariable(FC2, 10);
+    var logits = tf.withName(LOGITS).math.add(tf.linalg.matMul(hFc1Drop, wFc2), bFc2);        // [n, 10]
+    prediction = tf.withName(PREDICTION).nn.softmax(logits);                                  // [n, 10]
+    classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));                  // [n]
+  }
+
+  /** Adds the original's loss, {@code mean(-sum(ys * log(prediction)))}, and its Adam step. */
+  public Training training(float learningRate) {
+    var ys = tf.withName(YS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 10))); // [n, 10]
+    var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(
+        tf.math.neg(tf.sum(tf.math.mul(ys, tf.math.log(prediction)), tf.constant(1))),
+        tf.constant(0));                                                                       // []
+    var trainStep = AdamOptimizer.minimize(graph, crossEntropy, learningRate, TRAIN_STEP);
+    var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));                 // [n]
+    var accuracy = tf.withName(ACCURACY)
+        .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));                   // []
+    return new Training(ys, crossEntropy, trainStep, accuracy);
+  }
+
+  private Operand<TFloat32> weightVariable(String layer, long... shape) {
+    var initial = tf.random.truncatedNormal(tf.constant(shape), TFloat32.class,
+        TruncatedNormal.seed(seed), TruncatedNormal.seed2(nextSeed2++));
+    return NamedVariable.create(graph, tf, layer + "/" + WEIGHTS, tf.math.mul(initial, tf.constant(0.1f)));
+  }
+
+  private Operand<TFloat32> biasVariable(String layer, int size) {
+    var initial = tf.fill(tf.constant(new int[] {size}), tf.constant(0.1f));
+    return NamedVariable.create(graph, tf, layer + "/" + BIASES, initial);
+  }
+
+  private Operand<TFloat32> conv2d(Operand<TFloat32> x, Operand<TFloat32> w) {
+    return tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "SAME");
+  }
+
+  private Operand<TFloat32> maxPool2x2(String name, Operand<TFloat32> x) {
+    return tf.withName(name).nn.maxPool(
+        x, tf.constant(new int[] {1, 2, 2, 1}), tf.constant(new int[] {1, 2, 2, 1}), "SAME");
+  }
+
+  private Operand<TFloat32> relu(String name, Operand<TFloat32> x) {
+    return tf.withName(name).nn.relu(x);
+  }
+
+  /**
+   * TF1's {@code tf.nn.dropout}: {@code x / keep_prob * floor(keep_prob + uniform[0, 1))}. The
+   * uniform draw is stateless, seeded by {@code dropout_seed}, so a step's mask depends only on the
+   * seed fed for it: evaluations in between and resumed runs do not shift it.
+   */
+  private Operand<TFloat32> dropout(Operand<TFloat32> x) {
+    var uniform = tf.random.statelessRandomUniform(tf.shape(x), dropoutSeed, TFloat32.class);
+    var mask = tf.math.floor(tf.math.add(keepProb, uniform));
+    return tf.withName(H_FC1_DROP).math.mul(tf.math.div(x, keepProb), mask);
+  }
+}

@@ -1,0 +1,149 @@
+package dev.tfmnist.training;
+
+import dev.tfmnist.data.BatchSampler;
+import dev.tfmnist.data.MnistDataset;
+import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.model.MnistCnn;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * Owns the training graph and its session: runs Adam steps, evaluates on a data split and saves
+ * the variables. One trainer is one run; it is not safe for concurrent use.
+ */
+public final class MnistTrainer implements AutoCloseable {
+  private static final int PIXELS = 784;
+  private static final int CLASSES = 10;
+
+  private final TrainingConfig config;
+  private final Graph graph;
+  private final MnistCnn cnn;
+  private final MnistCnn.Training training;
+  private final Session session;
+
+  public MnistTrainer(TrainingConfig config) {
+    this.config = config;
+    this.graph = new Graph();
+    try {
+      this.cnn = new MnistCnn(graph, config.seed());
+      this.training = cnn.training(config.learningRate());
+      this.session = new Session(graph);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  public TrainingConfig config() {
+    return config;
+  }
+
+  /**
+   * Trains {@code config.steps()} steps on {@code data.train()}, in TF1 {@code next_batch} order,
+   * evaluating on {@code data.test()} after every step the config asks for.
+   */
+  public List<Evaluation> train(MnistDataset data, TrainingListener listener) {
+    var evaluations = new ArrayList<Evaluation>();
+    var sampler = new BatchSampler(data.train().count(), config.seed());
+    int batch = config.batchSize();
+    var xs = new float[batch * PIXELS];
+    var ys = new float[batch * CLASSES];
+    long start = System.nanoTime();
+    for (int step = 0; step < config.steps(); step++) {
+      data.train().fillBatch(sampler.next(batch), xs, ys);
+      float loss = trainStep(step, xs, ys, batch);
+      listener.stepFinished(step, loss);
+      if (config.evaluatesAfter(step)) {
+        double accuracy = evaluate(data.test());
+        var evaluation =
+            new Evaluation(step, loss, accuracy, Duration.ofNanos(System.nanoTime() - start));
+        evaluations.add(evaluation);
+        listener.evaluated(evaluation);
+      }
+    }
+    return evaluations;
+  }
+
+  /**
+   * One Adam step on {@code n} images with the configured keep_prob; returns the loss of the batch
+   * before the update. The dropout mask is seeded by (seed, step), so it is the same on a rerun.
+   */
+  public float trainStep(int step, float[] images, float[] oneHotLabels, int n) {
+    try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false));
+        var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(oneHotLabels, true, false));
+        var keep = TFloat32.scalarOf(config.keepProb());
+        var dropoutSeed = TInt64.vectorOf(config.seed(), step);
+        var result = session.runner()
+            .feed(cnn.xs, x)
+            .feed(training.ys(), y)
+            .feed(cnn.keepProb, keep)
+            .feed(cnn.dropoutSeed, dropoutSeed)
+            .addTarget(training.trainStep())
+            .fetch(training.crossEntropy())
+            .run()) {
+      return ((TFloat32) result.get(0)).getFloat();
+    }
+  }
+
+  /** Accuracy on the whole split with keep_prob 1, fed in chunks so memory stays low. */
+  public double evaluate(MnistSplit split) {
+    int chunk = config.evalChunk();
+    var xs = new float[chunk * PIXELS];
+    var ys = new float[chunk * CLASSES];
+    long correct = 0;
+    for (int from = 0; from < split.count(); from += chunk) {
+      int n = Math.min(chunk, split.count() - from);
+      split.fillBatch(range(from, n), xs, ys);
+      try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
+          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
+          var result = session.runner()
+              .feed(cnn.xs, x)
+              .feed(training.ys(), y)
+              .fetch(training.accuracy())
+              .run()) {
+        correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
+      }
+    }
+    return (double) correct / split.count();
+  }
+
+  /** Class probabilities for {@code n} images with keep_prob 1, as the exported model gives them. */
+  public float[] predict(float[] images, int n) {
+    try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false).narrow(n * PIXELS));
+        var result = session.runner().feed(cnn.xs, x).fetch(cnn.prediction).run()) {
+      var probabilities = new float[n * CLASSES];
+      ((TFloat32) result.get(0)).copyTo(DataBuffers.of(probabilities, false, false));
+      return probabilities;
+    }
+  }
+
+  /** Writes every variable of the training graph, Adam's slots included, as a TF checkpoint. */
+  public void saveVariables(Path prefix) {
+    session.save(prefix.toString());
+  }
+
+  private static int[] range(int from, int n) {
+    var indices = new int[n];
+    for (int i = 0; i < n; i++) {
+      indices[i] = from + i;
+    }
+    return indices;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } finally {
+      graph.close();
+    }
+  }
+}

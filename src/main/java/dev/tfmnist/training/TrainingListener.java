@@ -1,0 +1,10 @@
+package dev.tfmnist.training;
+
+/** Hears about a training run as it goes; the CLI turns this into progress bars and lines. */
+public interface TrainingListener {
+  TrainingListener NONE = new TrainingListener() {};
+
+  default void stepFinished(int step, float loss) {}
+
+  default void evaluated(Evaluation evaluation) {}
+}

@@ -1,0 +1,104 @@
+package dev.tfmnist.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tfmnist.testing.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainMnistCliTest {
+
+  record Run(int exitCode, String out, String err) {}
+
+  static Run run(String... args) {
+    var out = new StringWriter();
+    var err = new StringWriter();
+    int code = TrainMnist.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static void assertOneLineError(Run run, String expectedFragment) {
+    assertTrue(run.exitCode() != 0, "exit code 0 for an error");
+    var lines = run.err().strip().lines().toList();
+    assertEquals(1, lines.size(), "expected one error line, got:\n" + run.err());
+    assertTrue(lines.get(0).contains(expectedFragment), lines.get(0));
+    assertFalse(run.err().contains("Exception") || run.err().contains("\tat "), run.err());
+  }
+
+  @Test
+  void unknownOptionIsOneLineAndExitCode2() {
+    var run = run("--stpes", "10");
+    assertEquals(2, run.exitCode());
+    assertOneLineError(run, "--stpes");
+  }
+
+  @Test
+  void negativeStepCountIsOneLineAndExitCode2() {
+    var run = run("--steps", "-5");
+    assertEquals(2, run.exitCode());
+    assertOneLineError(run, "--steps must be 0 or more, got -5");
+  }
+
+  @Test
+  void badKeepProbIsRefusedBeforeAnyWork() {
+    assertOneLineError(run("--keep-prob", "1.5"), "--keep-prob");
+  }
+
+  @Test
+  void corruptMnistFileIsOneLineNamingTheFile(@TempDir Path dir) throws IOException {
+    for (String name : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz"}) {
+      Files.copy(TestData.mnistDir().resolve(name), dir.resolve(name));
+    }
+    // Labels whose third entry is 10: a valid header and length, an impossible digit.
+    var labels = new ByteArrayOutputStream();
+    try (OutputStream gz = new GZIPOutputStream(labels)) {
+      gz.write(new byte[] {0, 0, 8, 1, 0, 0, 0x27, 0x10});
+      var body = new byte[10_000];
+      body[2] = 10;
+      gz.write(body);
+    }
+    Files.write(dir.resolve("t10k-labels-idx1-ubyte.gz"), labels.toByteArray());
+
+    var run = run("--data-dir", dir.toString(), "--steps", "1", "--export-dir",
+        dir.resolve("export").toString());
+    assertEquals(1, run.exitCode());
+    assertOneLineError(run, "t10k-labels-idx1-ubyte.gz");
+    assertFalse(Files.exists(dir.resolve("export")), "exported despite the error");
+  }
+
+  @Test
+  void helpListsTheOptions() {
+    var run = run("--help");
+    assertEquals(0, run.exitCode());
+    for (String option : new String[] {"--steps", "--batch-size", "--learning-rate", "--keep-prob",
+        "--eval-every", "--seed", "--data-dir", "--export-dir"}) {
+      assertTrue(run.out().contains(option), option + " missing from --help");
+    }
+  }
+
+  @Test
+  void shortRunPrintsEvaluationLinesFinalAccuracyAndWhereTheModelWent(@TempDir Path dir) {
+    var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "3", "--eval-every", "2",
+        "--export-dir", dir.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    var lines = run.out().lines().toList();
+    assertEquals(4, lines.size(), run.out());
+    assertTrue(lines.get(0).matches("step 0 +loss \\d+\\.\\d{4} +accuracy 0\\.\\d{4} .*"), lines.get(0));
+    assertTrue(lines.get(1).startsWith("step 2 "), lines.get(1));
+    assertTrue(lines.get(2).matches("final test accuracy 0\\.\\d{4}"), lines.get(2));
+    assertEquals("SavedModel written to " + dir.resolve("1"), lines.get(3));
+    assertTrue(Files.isRegularFile(dir.resolve("1").resolve("saved_model.pb")));
+    assertEquals("", run.err(), "unexpected output on stderr");
+  }
+}
