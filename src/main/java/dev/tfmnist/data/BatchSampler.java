@@ -37,10 +37,10 @@ import java.util.Random;
  * the state is 48 bits, initialised to {@code (seed ^ 0x5DEECE66DL) & ((1L << 48) - 1)}; {@code
  * next(bits)} sets {@code state = (state * 0x5DEECE66DL + 0xBL) & ((1L << 48) - 1)} and returns the
  * top {@code bits} bits, {@code (int) (state >>> (48 - bits))}; {@code nextInt(bound)} draws {@code
- * r = next(31)} and, if {@code bound} is a power of two, returns {@code (int) ((bound * (long) r) >>
- * 31)}; otherwise it returns {@code r % bound} unless {@code r - r % bound + (bound - 1)} overflows
- * a signed 32-bit int, in which case it draws again. (numpy's {@code shuffle} cannot be matched
- * from Java, which is why this one is defined here.)
+ * r = next(31)} and, if {@code bound} is a power of two, returns {@code (int) ((bound * (long) r)
+ * >> 31)}; otherwise it returns {@code r % bound} unless {@code r - r % bound + (bound - 1)}
+ * overflows a signed 32-bit int, in which case it draws again. (numpy's {@code shuffle} cannot be
+ * matched from Java, which is why this one is defined here.)
  *
  * <h2>State</h2>
  *
@@ -86,7 +86,7 @@ public final class BatchSampler {
     return new BatchSampler(state);
   }
 
-  /** The next {@code batchSize} item indices; 1 <= batchSize <= size. */
+  /** The next {@code batchSize} item indices, {@code 1 <= batchSize <= size()}. */
   public int[] next(int batchSize) {
     int[] batch = new int[checkBatchSize(batchSize)];
     fill(batch);

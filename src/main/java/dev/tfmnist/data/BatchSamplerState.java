@@ -1,8 +1,8 @@
 package dev.tfmnist.data;
 
 /**
- * Where a {@link BatchSampler} stands, small enough to keep in a checkpoint. The permutation is
- * not stored: it is a function of {@code seed} and the number of shuffles so far, so {@link
+ * Where a {@link BatchSampler} stands, small enough to keep in a checkpoint. The permutation is not
+ * stored: it is a function of {@code seed} and the number of shuffles so far, so {@link
  * BatchSampler#restore} recomputes it.
  *
  * @param size items per epoch

@@ -4,9 +4,9 @@ import java.nio.file.Path;
 import java.util.function.Function;
 
 /**
- * Where the MNIST files live: an explicit directory if one was given, else {@code $MNIST_DIR},
- * else {@code data/mnist} under the working directory. The environment lookup is a parameter so
- * that tests need not depend on the variables of the machine they run on.
+ * Where the MNIST files live: an explicit directory if one was given, else {@code $MNIST_DIR}, else
+ * {@code data/mnist} under the working directory. The environment lookup is a parameter so that
+ * tests need not depend on the variables of the machine they run on.
  */
 public final class DataDirectory {
   public static final String ENV_VAR = "MNIST_DIR";

@@ -3,8 +3,8 @@ package dev.tfmnist.data;
 /**
  * Progress of {@link MnistFetcher} downloads, e.g. for a progress bar. All calls come from the
  * thread that called the fetcher. Each {@link #started} is followed by progress calls and then
- * exactly one of {@link #finished} or {@link #failed}; a source that fails before it sends any
- * data (refused connection, HTTP error) gets no calls at all.
+ * exactly one of {@link #finished} or {@link #failed}; a source that fails before it sends any data
+ * (refused connection, HTTP error) gets no calls at all.
  */
 public interface DownloadListener {
   /** Ignores everything. */

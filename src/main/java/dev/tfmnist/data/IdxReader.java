@@ -42,8 +42,9 @@ public final class IdxReader {
       if (rows != MnistImages.ROWS || columns != MnistImages.COLUMNS) {
         throw new MnistFormatException(
             file,
-            "image size " + rows + "x" + columns + ", expected "
-                + MnistImages.ROWS + "x" + MnistImages.COLUMNS);
+            format(
+                "image size %dx%d, expected %dx%d",
+                rows, columns, MnistImages.ROWS, MnistImages.COLUMNS));
       }
       byte[] pixels = source.body(IMAGES_HEADER, count * MnistImages.PIXELS, count, "images");
       return new MnistImages(pixels);
@@ -61,8 +62,9 @@ public final class IdxReader {
         if (labels[i] < 0 || labels[i] >= MnistLabels.CLASSES) {
           throw new MnistFormatException(
               file,
-              "label " + Byte.toUnsignedInt(labels[i]) + " at index " + i + ", expected 0.."
-                  + (MnistLabels.CLASSES - 1));
+              format(
+                  "label %d at index %d, expected 0..%d",
+                  Byte.toUnsignedInt(labels[i]), i, MnistLabels.CLASSES - 1));
         }
       }
       return new MnistLabels(labels);
@@ -76,8 +78,9 @@ public final class IdxReader {
     if (readImages.count() != readLabels.count()) {
       throw new MnistFormatException(
           images,
-          readImages.count() + " images but " + labels + " has " + readLabels.count()
-              + " labels, expected the same count in both files");
+          format(
+              "%d images but %s has %d labels, expected the same count in both files",
+              readImages.count(), labels, readLabels.count()));
     }
     return new LabeledImages(readImages, readLabels);
   }
@@ -89,11 +92,12 @@ public final class IdxReader {
     }
     // Passing the labels file where the images belong (or the reverse) is the likely mistake.
     String hint =
-        magic == IMAGES_MAGIC ? " (an image file?)" : magic == LABELS_MAGIC ? " (a label file?)" : "";
+        magic == IMAGES_MAGIC
+            ? " (an image file?)"
+            : magic == LABELS_MAGIC ? " (a label file?)" : "";
     throw new MnistFormatException(
         file,
-        String.format(
-            Locale.ROOT,
+        format(
             "magic number %d (0x%08x)%s, expected %d (0x%08x) for an IDX %s file",
             magic, magic, hint, expected, expected, kind));
   }
@@ -102,14 +106,15 @@ public final class IdxReader {
       throws MnistFormatException {
     if (count < 0) {
       throw new MnistFormatException(
-          file, "negative " + kind + " count " + count + " in the header, expected 0 or more");
+          file, format("negative %s count %d in the header, expected 0 or more", kind, count));
     }
     // The body must fit one Java array; real IDX files are far below that.
     if (count > Integer.MAX_VALUE / bytesPerItem) {
       throw new MnistFormatException(
           file,
-          kind + " count " + count + " in the header, expected at most "
-              + Integer.MAX_VALUE / bytesPerItem);
+          format(
+              "%s count %d in the header, expected at most %d",
+              kind, count, Integer.MAX_VALUE / bytesPerItem));
     }
     return count;
   }
@@ -149,17 +154,20 @@ public final class IdxReader {
     ByteBuffer header(int length, String kind) throws IOException {
       byte[] header = readNBytes(length);
       if (header.length < length) {
-        String found = header.length == 0 ? "empty " + what() : what() + " of " + header.length
-            + (header.length == 1 ? " byte" : " bytes");
+        String found =
+            header.length == 0
+                ? "empty " + what()
+                : format(
+                    "%s of %d %s", what(), header.length, header.length == 1 ? "byte" : "bytes");
         throw new MnistFormatException(
-            file, found + ", expected at least the " + length + "-byte IDX " + kind + " header");
+            file, format("%s, expected at least the %d-byte IDX %s header", found, length, kind));
       }
       return ByteBuffer.wrap(header); // big-endian, as IDX is
     }
 
     /**
-     * Reads exactly {@code length} bytes after the header and then insists on end of data: both
-     * a short and an overlong file mean it is not the file its header describes.
+     * Reads exactly {@code length} bytes after the header and then insists on end of data: both a
+     * short and an overlong file mean it is not the file its header describes.
      */
     byte[] body(int headerLength, int length, int count, String items) throws IOException {
       long expectedTotal = (long) headerLength + length;
@@ -210,16 +218,18 @@ public final class IdxReader {
     private MnistFormatException truncated(long found, int expected, int count, String items) {
       return new MnistFormatException(
           file,
-          "truncated: " + found + " bytes of " + items + " after the header, expected " + expected
-              + " for the " + count + " " + items + " it declares");
+          format(
+              "truncated: %d bytes of %s after the header, expected %d for the %d %s it declares",
+              found, items, expected, count, items));
     }
 
     private MnistFormatException trailing(long extra, int count, String items, long total) {
       return new MnistFormatException(
           file,
-          extra + " trailing " + (extra == 1 ? "byte" : "bytes") + " after the " + count + " "
-              + items + " the header declares, expected the " + what() + " to end at byte "
-              + total);
+          format(
+              "%d trailing %s after the %d %s the header declares, expected the %s to end at byte"
+                  + " %d",
+              extra, extra == 1 ? "byte" : "bytes", count, items, what(), total));
     }
 
     private String what() {
@@ -232,10 +242,16 @@ public final class IdxReader {
     }
   }
 
+  /** Messages must not vary with the user's locale: digits and all are plain ASCII. */
+  private static String format(String template, Object... args) {
+    return String.format(Locale.ROOT, template, args);
+  }
+
   private static MnistFormatException corruptGzip(Path file, IOException cause) {
     MnistFormatException e =
         new MnistFormatException(
-            file, "corrupt gzip data (" + cause.getMessage() + "), expected a complete gzip stream");
+            file,
+            "corrupt gzip data (" + cause.getMessage() + "), expected a complete gzip stream");
     e.initCause(cause);
     return e;
   }

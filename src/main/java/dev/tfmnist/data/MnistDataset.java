@@ -2,13 +2,14 @@ package dev.tfmnist.data;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * MNIST split the way TF1's {@code input_data.read_data_sets} split it: the first 5,000 training
  * images become the validation set and {@code train} keeps the other 55,000, while {@code test} is
- * the 10,000 test images. The original program trains on exactly those 55,000, so a port that
- * used all 60,000 would see different batches.
+ * the 10,000 test images. The original program trains on exactly those 55,000, so a port that used
+ * all 60,000 would see different batches.
  */
 public record MnistDataset(MnistSplit train, MnistSplit validation, MnistSplit test) {
   /** {@code read_data_sets}' default {@code validation_size}. */
@@ -43,8 +44,12 @@ public record MnistDataset(MnistSplit train, MnistSplit validation, MnistSplit t
   public static MnistDataset of(LabeledImages training, LabeledImages test, int validationSize) {
     if (validationSize < 0 || validationSize >= training.count()) {
       throw new IllegalArgumentException(
-          "validation size " + validationSize + ", expected 0.." + (training.count() - 1)
-              + " for " + training.count() + " training images");
+          String.format(
+              Locale.ROOT,
+              "validation size %d, expected 0..%d for %d training images",
+              validationSize,
+              training.count() - 1,
+              training.count()));
     }
     return new MnistDataset(
         MnistSplit.of(training, validationSize, training.count()),

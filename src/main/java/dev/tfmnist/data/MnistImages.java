@@ -7,9 +7,9 @@ import java.util.Objects;
  * 28x28 grayscale images as stored in an IDX file: one unsigned byte per pixel, row-major, one
  * image after another, 0 background and 255 ink.
  *
- * <p>Not a record: a record would expose its 47 MB array to mutation, and defensive copies on
- * every access would be worse. Equality is by content, which is what a reader of two copies of
- * the same file expects.
+ * <p>Not a record: a record would expose its 47 MB array to mutation, and defensive copies on every
+ * access would be worse. Equality is by content, which is what a reader of two copies of the same
+ * file expects.
  */
 public final class MnistImages {
   public static final int ROWS = 28;

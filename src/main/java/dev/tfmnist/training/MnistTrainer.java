@@ -3,6 +3,7 @@ package dev.tfmnist.training;
 import dev.tfmnist.data.BatchSampler;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.model.GraphNames;
 import dev.tfmnist.model.MnistCnn;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +14,11 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
 
 /**
  * Owns the training graph and its session: runs Adam steps, evaluates on a data split and saves
@@ -28,6 +33,7 @@ public final class MnistTrainer implements AutoCloseable {
   private final MnistCnn cnn;
   private final MnistCnn.Training training;
   private final Session session;
+  private ModelRestore modelRestore;
 
   public MnistTrainer(TrainingConfig config) {
     this.config = config;
@@ -128,6 +134,47 @@ public final class MnistTrainer implements AutoCloseable {
   /** Writes every variable of the training graph, Adam's slots included, as a TF checkpoint. */
   public void saveVariables(Path prefix) {
     session.save(prefix.toString());
+  }
+
+  /**
+   * Sets the eight model variables from a TF checkpoint (Java's or Python's, a SavedModel's
+   * {@code variables/variables} included) and leaves Adam's state as it is: training continues
+   * from those weights.
+   */
+  public void restoreModelVariables(Path prefix) {
+    if (modelRestore == null) {
+      modelRestore = ModelRestore.build(graph);
+    }
+    try (var prefixTensor = TString.scalarOf(prefix.toString())) {
+      session.runner()
+          .feed(modelRestore.prefix(), prefixTensor)
+          .addTarget(modelRestore.restore())
+          .run();
+    }
+  }
+
+  /** The graph nodes that restore the model variables; built on first use. */
+  private record ModelRestore(Placeholder<TString> prefix, Op restore) {
+    static ModelRestore build(Graph graph) {
+      var tf = Ops.create(graph).withSubScope("restore_model");
+      var prefix = tf.placeholder(TString.class);
+      var names = GraphNames.VARIABLES.toArray(String[]::new);
+      var slices = new String[names.length];
+      java.util.Arrays.fill(slices, "");
+      var restored = tf.train.restore(prefix, tf.constant(org.tensorflow.ndarray.StdArrays.ndCopyOf(names)),
+          tf.constant(org.tensorflow.ndarray.StdArrays.ndCopyOf(slices)),
+          java.util.Collections.nCopies(names.length, TFloat32.class));
+      var assigns = new ArrayList<Op>();
+      for (int i = 0; i < names.length; i++) {
+        @SuppressWarnings("unchecked")
+        var variable = (org.tensorflow.Output<TFloat32>) (org.tensorflow.Output<?>)
+            graph.operation(names[i]).output(0);
+        @SuppressWarnings("unchecked")
+        var value = (org.tensorflow.Operand<TFloat32>) restored.tensors().get(i);
+        assigns.add(tf.assign(variable, value));
+      }
+      return new ModelRestore(prefix, tf.withControlDependencies(assigns).noOp());
+    }
   }
 
   private static int[] range(int from, int n) {

@@ -52,8 +52,7 @@ class BatchSamplerTest {
     assertArrayEquals(Arrays.copyOfRange(epoch0, 4, 8), sampler.next(4));
     assertEquals(0, sampler.epoch());
     // Crossing: the last 2 of epoch 0, then the first 2 of epoch 1's order.
-    assertArrayEquals(
-        new int[] {epoch0[8], epoch0[9], epoch1[0], epoch1[1]}, sampler.next(4));
+    assertArrayEquals(new int[] {epoch0[8], epoch0[9], epoch1[0], epoch1[1]}, sampler.next(4));
     assertEquals(1, sampler.epoch());
     assertEquals(2, sampler.position());
     assertArrayEquals(Arrays.copyOfRange(epoch1, 2, 6), sampler.next(4));
@@ -110,7 +109,8 @@ class BatchSamplerTest {
     }
     assertEquals(2, a.epoch());
     assertTrue(differs);
-    assertFalse(Arrays.equals(new BatchSampler(100, 1).next(100), new BatchSampler(100, 2).next(100)));
+    assertFalse(
+        Arrays.equals(new BatchSampler(100, 1).next(100), new BatchSampler(100, 2).next(100)));
   }
 
   @Test

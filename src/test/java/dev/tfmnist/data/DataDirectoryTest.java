@@ -23,7 +23,8 @@ class DataDirectoryTest {
   @Test
   void blankOrMissingEnvironmentFallsBackToDataMnist() {
     assertEquals(Path.of("data/mnist"), DataDirectory.resolve(null, Map.of("MNIST_DIR", "")::get));
-    assertEquals(Path.of("data/mnist"), DataDirectory.resolve(null, Map.of("MNIST_DIR", "  ")::get));
+    assertEquals(
+        Path.of("data/mnist"), DataDirectory.resolve(null, Map.of("MNIST_DIR", "  ")::get));
     assertEquals(Path.of("data/mnist"), DataDirectory.resolve(null, Map.<String, String>of()::get));
     // Relative, so that it lands under whatever the working directory is.
     assertEquals(false, DataDirectory.resolve(null, name -> null).isAbsolute());

@@ -69,7 +69,8 @@ class IdxReaderTest {
     assertEquals(3, rawImages.pixel(0, 152));
 
     LabeledImages rawTest =
-        IdxReader.read(dir.resolve("t10k-images-idx3-ubyte"), dir.resolve("t10k-labels-idx1-ubyte"));
+        IdxReader.read(
+            dir.resolve("t10k-images-idx3-ubyte"), dir.resolve("t10k-labels-idx1-ubyte"));
     LabeledImages gzTest =
         IdxReader.read(TestData.gz(MnistFile.TEST_IMAGES), TestData.gz(MnistFile.TEST_LABELS));
     assertEquals(gzTest, rawTest);
@@ -192,7 +193,8 @@ class IdxReaderTest {
     assertEquals(file.toString(), e.file());
 
     Path unsigned = write(dir.resolve("ff"), labels((byte) 0xff));
-    assertMessage(unsigned, "label 255 at index 0, expected 0..9", () -> IdxReader.readLabels(unsigned));
+    assertMessage(
+        unsigned, "label 255 at index 0, expected 0..9", () -> IdxReader.readLabels(unsigned));
   }
 
   @Test
@@ -202,7 +204,10 @@ class IdxReaderTest {
     MnistFormatException e =
         assertThrows(MnistFormatException.class, () -> IdxReader.read(images, labels));
     assertEquals(
-        images + ": 3 images but " + labels + " has 2 labels, expected the same count in both files",
+        images
+            + ": 3 images but "
+            + labels
+            + " has 2 labels, expected the same count in both files",
         e.getMessage());
   }
 

@@ -138,8 +138,10 @@ class MnistDatasetTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> test.fillBatch(new int[] {0, 1, 2}, xs, new float[3 * MnistSplit.CLASSES]));
-    assertThrows(IllegalArgumentException.class, () -> test.fillBatch(new int[] {0, 1}, xs, new float[19]));
-    assertThrows(IndexOutOfBoundsException.class, () -> test.copyImages(9999, 2, new float[2 * 784]));
+    assertThrows(
+        IllegalArgumentException.class, () -> test.fillBatch(new int[] {0, 1}, xs, new float[19]));
+    assertThrows(
+        IndexOutOfBoundsException.class, () -> test.copyImages(9999, 2, new float[2 * 784]));
   }
 
   @Test
@@ -176,7 +178,8 @@ class MnistDatasetTest {
   void loadReadsRawFilesAndValidatesThem(@TempDir Path dir) throws IOException {
     // A compatible dataset (think Fashion-MNIST) is not checksum-checked, only validated.
     TestData.write(dir.resolve("train-images-idx3-ubyte"), TestData.images(6));
-    TestData.write(dir.resolve("train-labels-idx1-ubyte"), TestData.labels(new byte[] {1, 2, 3, 4, 5, 6}));
+    TestData.write(
+        dir.resolve("train-labels-idx1-ubyte"), TestData.labels(new byte[] {1, 2, 3, 4, 5, 6}));
     TestData.write(dir.resolve("t10k-images-idx3-ubyte.gz"), TestData.gzip(TestData.images(2)));
     TestData.write(dir.resolve("t10k-labels-idx1-ubyte"), TestData.labels((byte) 0, (byte) 1));
     MnistDataset small = MnistDataset.load(dir, 1);
@@ -185,11 +188,14 @@ class MnistDatasetTest {
     assertEquals(2, small.test().count());
 
     TestData.write(dir.resolve("t10k-labels-idx1-ubyte"), TestData.labels((byte) 0));
-    MnistFormatException e = assertThrows(MnistFormatException.class, () -> MnistDataset.load(dir, 1));
-    assertTrue(e.getMessage().startsWith(dir.resolve("t10k-images-idx3-ubyte.gz") + ": 2 images but"));
+    MnistFormatException e =
+        assertThrows(MnistFormatException.class, () -> MnistDataset.load(dir, 1));
+    assertTrue(
+        e.getMessage().startsWith(dir.resolve("t10k-images-idx3-ubyte.gz") + ": 2 images but"));
   }
 
-  private static void assertSameImage(LabeledImages raw, int rawIndex, MnistSplit split, int index) {
+  private static void assertSameImage(
+      LabeledImages raw, int rawIndex, MnistSplit split, int index) {
     for (int k = 0; k < MnistImages.PIXELS; k++) {
       assertEquals(
           raw.images().pixel(rawIndex, k) / 255.0,

@@ -54,4 +54,23 @@ class MnistTrainerTest {
       assertTrue(end.loss() < start.loss(), "loss " + start.loss() + " -> " + end.loss());
     }
   }
+
+  @Test
+  void restoredModelVariablesGiveTheSavedModelsPredictions(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    var data = TestData.dataset();
+    var images = new float[100 * 784];
+    data.test().fillBatch(java.util.stream.IntStream.range(0, 100).toArray(), images, new float[100 * 10]);
+    float[] expected;
+    try (var trained = new MnistTrainer(TrainingConfig.ORIGINAL.withSteps(5).withEvalEvery(1000))) {
+      trained.train(data, TrainingListener.NONE);
+      trained.saveVariables(dir.resolve("variables"));
+      expected = trained.predict(images, 100);
+    }
+    try (var fresh = new MnistTrainer(TrainingConfig.ORIGINAL.withSeed(99))) {
+      org.junit.jupiter.api.Assertions.assertFalse(
+          java.util.Arrays.equals(expected, fresh.predict(images, 100)), "seeds gave the same weights");
+      fresh.restoreModelVariables(dir.resolve("variables"));
+      org.junit.jupiter.api.Assertions.assertArrayEquals(expected, fresh.predict(images, 100));
+    }
+  }
 }
