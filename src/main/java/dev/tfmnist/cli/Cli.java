@@ -35,9 +35,11 @@ final class Cli {
     return commandLine;
   }
 
-  /** Errors whose message is the whole story for a user: bad values, files, downloads. */
+  /** Errors whose message is the whole story for a user: bad values, files, downloads, NaN. */
   private static boolean isUserError(Exception e) {
-    return e instanceof IllegalArgumentException || e instanceof IOException;
+    return e instanceof IllegalArgumentException || e instanceof IOException
+        || e instanceof java.io.UncheckedIOException
+        || e instanceof dev.tfmnist.training.TrainingDivergedException;
   }
 
   private static String oneLine(String message) {

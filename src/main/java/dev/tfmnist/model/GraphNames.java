@@ -39,10 +39,12 @@ public final class GraphNames {
   public static final String BIASES = "biases";
 
   /** Layer outputs, named after the original program's Python variables. */
+  public static final String X_IMAGE = "x_image";
   public static final String H_CONV1 = "h_conv1";
   public static final String H_POOL1 = "h_pool1";
   public static final String H_CONV2 = "h_conv2";
   public static final String H_POOL2 = "h_pool2";
+  public static final String H_POOL2_FLAT = "h_pool2_flat";
   public static final String H_FC1 = "h_fc1";
   public static final String H_FC1_DROP = "h_fc1_drop";
 

@@ -12,6 +12,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.PlaceholderWithDefault;
 import org.tensorflow.op.random.TruncatedNormal;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 
 /**
@@ -29,6 +30,7 @@ public final class MnistCnn {
   public final Placeholder<TFloat32> xs;
   public final PlaceholderWithDefault<TFloat32> keepProb;
   public final PlaceholderWithDefault<TInt64> dropoutSeed;
+  public final Operand<TFloat32> logits;
   public final Operand<TFloat32> prediction;
   public final Operand<TInt64> classes;
 
@@ -43,49 +45,54 @@ public final class MnistCnn {
     this.tf = Ops.create(graph);
     this.seed = seed;
 
-    xs = tf.withName(XS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 784))); // [n, 784]
-    keepProb = tf.withName(KEEP_PROB).placeholderWithDefault(tf.constant(1f), Shape.scalar()); // []
+    xs = tf.withName(XS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 784)));
+                                                                                        // [n, 784]
+    keepProb = tf.withName(KEEP_PROB).placeholderWithDefault(tf.constant(1f), Shape.scalar());
+                                                                                        // []
     dropoutSeed = tf.withName(DROPOUT_SEED)
-        .placeholderWithDefault(tf.constant(new long[] {0, 0}), Shape.of(2));                   // [2]
-    var xImage = tf.reshape(xs, tf.constant(new int[] {-1, 28, 28, 1}));                        // [n, 28, 28, 1]
+        .placeholderWithDefault(tf.constant(new long[] {0, 0}), Shape.of(2));           // [2]
+    var xImage = tf.withName(X_IMAGE).reshape(xs, dims(-1, 28, 28, 1));                 // [n, 28, 28, 1]
 
     // conv1 layer
-    var wConv1 = weightVariable(CONV1, 5, 5, 1, 32);           // patch 5x5, in size 1, out size 32
+    var wConv1 = weightVariable(CONV1, 5, 5, 1, 32);         // patch 5x5, in size 1, out size 32
     var bConv1 = biasVariable(CONV1, 32);
-    var hConv1 = relu(H_CONV1, tf.math.add(conv2d(xImage, wConv1), bConv1));                    // [n, 28, 28, 32]
-    var hPool1 = maxPool2x2(H_POOL1, hConv1);                                                    // [n, 14, 14, 32]
+    var hConv1 = relu(H_CONV1, tf.math.add(conv2d(xImage, wConv1), bConv1));            // [n, 28, 28, 32]
+    var hPool1 = maxPool2x2(H_POOL1, hConv1);                                           // [n, 14, 14, 32]
 
     // conv2 layer
-    var wConv2 = weightVariable(CONV2, 5, 5, 32, 64);          // patch 5x5, in size 32, out size 64
+    var wConv2 = weightVariable(CONV2, 5, 5, 32, 64);        // patch 5x5, in size 32, out size 64
     var bConv2 = biasVariable(CONV2, 64);
-    var hConv2 = relu(H_CONV2, tf.math.add(conv2d(hPool1, wConv2), bConv2));                    // [n, 14, 14, 64]
-    var hPool2 = maxPool2x2(H_POOL2, hConv2);                                                    // [n, 7, 7, 64]
+    var hConv2 = relu(H_CONV2, tf.math.add(conv2d(hPool1, wConv2), bConv2));            // [n, 14, 14, 64]
+    var hPool2 = maxPool2x2(H_POOL2, hConv2);                                           // [n, 7, 7, 64]
 
     // fc1 layer
     var wFc1 = weightVariable(FC1, 7 * 7 * 64, 1024);
     var bFc1 = biasVariable(FC1, 1024);
-    var hPool2Flat = tf.reshape(hPool2, tf.constant(new int[] {-1, 7 * 7 * 64}));             // [n, 3136]
-    var hFc1 = relu(H_FC1, tf.math.add(tf.linalg.matMul(hPool2Flat, wFc1), bFc1));              // [n, 1024]
-    var hFc1Drop = dropout(hFc1);                                                              // [n, 1024]
+    var hPool2Flat = tf.withName(H_POOL2_FLAT).reshape(hPool2, dims(-1, 7 * 7 * 64));   // [n, 3136]
+    var hFc1 = relu(H_FC1, tf.math.add(tf.linalg.matMul(hPool2Flat, wFc1), bFc1));      // [n, 1024]
+    var hFc1Drop = dropout(hFc1);                                                       // [n, 1024]
 
     // fc2 layer
     var wFc2 = weightVariable(FC2, 1024, 10);
     var bFc2 = biasVariable(FC2, 10);
-    var logits = tf.withName(LOGITS).math.add(tf.linalg.matMul(hFc1Drop, wFc2), bFc2);        // [n, 10]
-    prediction = tf.withName(PREDICTION).nn.softmax(logits);                                  // [n, 10]
-    classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));                  // [n]
+    logits = tf.withName(LOGITS).math.add(tf.linalg.matMul(hFc1Drop, wFc2), bFc2);      // [n, 10]
+    prediction = tf.withName(PREDICTION).nn.softmax(logits);                            // [n, 10]
+    classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));             // [n]
   }
 
-  /** Adds the original's loss, {@code mean(-sum(ys * log(prediction)))}, and its Adam step. */
-  public Training training(float learningRate) {
+  /** Adds the loss, {@code cross_entropy}, and its Adam step, {@code train_step}. */
+  public Training training(float learningRate, Loss loss) {
     var ys = tf.withName(YS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 10))); // [n, 10]
-    var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(
-        tf.math.neg(tf.sum(tf.math.mul(ys, tf.math.log(prediction)), tf.constant(1))),
-        tf.constant(0));                                                                       // []
+    var perImage = switch (loss) {
+      // the original: -sum(ys * log(prediction)), where log(0) = -inf can appear
+      case ORIGINAL -> tf.math.neg(tf.sum(tf.math.mul(ys, tf.math.log(prediction)), tf.constant(1)));
+      case STABLE -> tf.nn.softmaxCrossEntropyWithLogits(logits, ys).loss();
+    };                                                                                  // [n]
+    var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(perImage, tf.constant(0));  // []
     var trainStep = AdamOptimizer.minimize(graph, crossEntropy, learningRate, TRAIN_STEP);
-    var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));                 // [n]
+    var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));           // [n]
     var accuracy = tf.withName(ACCURACY)
-        .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));                   // []
+        .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));            // []
     return new Training(ys, crossEntropy, trainStep, accuracy);
   }
 
@@ -98,6 +105,10 @@ public final class MnistCnn {
   private Operand<TFloat32> biasVariable(String layer, int size) {
     var initial = tf.fill(tf.constant(new int[] {size}), tf.constant(0.1f));
     return NamedVariable.create(graph, tf, layer + "/" + BIASES, initial);
+  }
+
+  private Operand<TInt32> dims(int... dims) {
+    return tf.constant(dims);
   }
 
   private Operand<TFloat32> conv2d(Operand<TFloat32> x, Operand<TFloat32> w) {

@@ -1,12 +1,11 @@
 package dev.tfmnist.training;
 
-import dev.tfmnist.data.BatchSampler;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
 import dev.tfmnist.model.GraphNames;
 import dev.tfmnist.model.MnistCnn;
+import dev.tfmnist.model.ModelSummary;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Graph;
@@ -15,6 +14,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.op.Op;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TInt64;
@@ -40,8 +40,8 @@ public final class MnistTrainer implements AutoCloseable {
     this.graph = new Graph();
     try {
       this.cnn = new MnistCnn(graph, config.seed());
-      this.training = cnn.training(config.learningRate());
-      this.session = new Session(graph);
+      this.training = cnn.training(config.learningRate(), config.loss());
+      this.session = new Session(graph, sessionConfig(config));
     } catch (RuntimeException e) {
       graph.close();
       throw e;
@@ -52,30 +52,18 @@ public final class MnistTrainer implements AutoCloseable {
     return config;
   }
 
+  /** The layer table of the graph this trainer trains. */
+  public ModelSummary summary() {
+    return ModelSummary.of(graph);
+  }
+
   /**
-   * Trains {@code config.steps()} steps on {@code data.train()}, in TF1 {@code next_batch} order,
-   * evaluating on {@code data.test()} after every step the config asks for.
+   * Trains {@code config.steps()} steps from scratch on {@code data.train()}, in TF1
+   * {@code next_batch} order, evaluating on {@code data.test()} after every step the config asks
+   * for. {@link TrainingLoop} does the same with checkpoints, resume and stopping.
    */
   public List<Evaluation> train(MnistDataset data, TrainingListener listener) {
-    var evaluations = new ArrayList<Evaluation>();
-    var sampler = new BatchSampler(data.train().count(), config.seed());
-    int batch = config.batchSize();
-    var xs = new float[batch * PIXELS];
-    var ys = new float[batch * CLASSES];
-    long start = System.nanoTime();
-    for (int step = 0; step < config.steps(); step++) {
-      data.train().fillBatch(sampler.next(batch), xs, ys);
-      float loss = trainStep(step, xs, ys, batch);
-      listener.stepFinished(step, loss);
-      if (config.evaluatesAfter(step)) {
-        double accuracy = evaluate(data.test());
-        var evaluation =
-            new Evaluation(step, loss, accuracy, Duration.ofNanos(System.nanoTime() - start));
-        evaluations.add(evaluation);
-        listener.evaluated(evaluation);
-      }
-    }
-    return evaluations;
+    return new TrainingLoop(this, data, listener, null).run(TrainingState.start(config, data)).evaluations();
   }
 
   /**
@@ -129,6 +117,23 @@ public final class MnistTrainer implements AutoCloseable {
       ((TFloat32) result.get(0)).copyTo(DataBuffers.of(probabilities, false, false));
       return probabilities;
     }
+  }
+
+  private static ConfigProto sessionConfig(TrainingConfig config) {
+    return ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(config.intraOpThreads())
+        .setInterOpParallelismThreads(config.interOpThreads())
+        .build();
+  }
+
+  /** Sets every variable of the training graph, Adam's included, from a {@link #saveVariables} checkpoint. */
+  public void restoreVariables(Path prefix) {
+    session.restore(prefix.toString());
+  }
+
+  /** Continues from a checkpoint of {@link Checkpoints}: weights and Adam's state. */
+  public void restoreModelAndOptimizer(Checkpoints.Checkpoint checkpoint) {
+    restoreVariables(checkpoint.variablesPrefix());
   }
 
   /** Writes every variable of the training graph, Adam's slots included, as a TF checkpoint. */

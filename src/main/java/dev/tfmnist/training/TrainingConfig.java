@@ -1,17 +1,22 @@
 package dev.tfmnist.training;
 
+import dev.tfmnist.model.Loss;
+
 /**
  * What a training run does. {@link #ORIGINAL} is the seed program: 1000 steps of 100 images,
- * keep_prob 0.5, Adam at 1e-4, a test-set evaluation every 50 steps.
+ * keep_prob 0.5, Adam at 1e-4 on the original loss, a test-set evaluation every 50 steps.
  *
  * @param evalChunk how many test images one evaluation run feeds at once; the whole test set in one
  *     batch peaks at ~2.5 GB, chunks of 1000 keep it near 300 MB at the same speed
+ * @param intraOpThreads threads one op may use, 0 for TensorFlow's choice (the core count)
+ * @param interOpThreads ops run at once, 0 for TensorFlow's choice (the core count)
  */
 public record TrainingConfig(
     int steps, int batchSize, float learningRate, float keepProb, int evalEvery, long seed,
-    int evalChunk) {
+    Loss loss, int evalChunk, int intraOpThreads, int interOpThreads) {
 
-  public static final TrainingConfig ORIGINAL = new TrainingConfig(1000, 100, 1e-4f, 0.5f, 50, 1, 1000);
+  public static final TrainingConfig ORIGINAL =
+      new TrainingConfig(1000, 100, 1e-4f, 0.5f, 50, 1, Loss.ORIGINAL, 1000, 0, 0);
 
   public TrainingConfig {
     require(steps >= 0, "--steps must be 0 or more, got " + steps);
@@ -20,19 +25,40 @@ public record TrainingConfig(
         "--learning-rate must be a positive number, got " + learningRate);
     require(keepProb > 0 && keepProb <= 1, "--keep-prob must be in (0, 1], got " + keepProb);
     require(evalEvery > 0, "--eval-every must be at least 1, got " + evalEvery);
-    require(evalChunk > 0, "evaluation chunk must be at least 1, got " + evalChunk);
+    require(loss != null, "--loss must be original or stable");
+    require(evalChunk > 0, "--eval-chunk must be at least 1, got " + evalChunk);
+    require(intraOpThreads >= 0, "--intra-op-threads must be 0 or more, got " + intraOpThreads);
+    require(interOpThreads >= 0, "--inter-op-threads must be 0 or more, got " + interOpThreads);
   }
 
   public TrainingConfig withSteps(int steps) {
-    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, evalChunk);
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withSeed(long seed) {
-    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, evalChunk);
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withEvalEvery(int evalEvery) {
-    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, evalChunk);
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
+  }
+
+  public TrainingConfig withLearningRate(float learningRate) {
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
+  }
+
+  public TrainingConfig withKeepProb(float keepProb) {
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
+  }
+
+  public TrainingConfig withLoss(Loss loss) {
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        evalChunk, intraOpThreads, interOpThreads);
   }
 
   /** Whether the original program prints an evaluation after training step {@code step}. */

@@ -7,4 +7,6 @@ public interface TrainingListener {
   default void stepFinished(int step, float loss) {}
 
   default void evaluated(Evaluation evaluation) {}
+
+  default void checkpointSaved(java.nio.file.Path checkpoint, TrainingState state) {}
 }

@@ -24,7 +24,7 @@ class NativeLogProcessTest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
         TrainMnist.class.getName(),
-        "--data-dir", TestData.mnistDir().toString(), "--steps", "1",
+        "--data-dir", TestData.mnistDir().toString(), "--steps", "1", "--progress", "none",
         "--export-dir", dir.resolve("export").toString()));
     var builder = new ProcessBuilder(command)
         .redirectOutput(dir.resolve("out.txt").toFile())

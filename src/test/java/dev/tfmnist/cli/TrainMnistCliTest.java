@@ -88,17 +88,74 @@ class TrainMnistCliTest {
   }
 
   @Test
-  void shortRunPrintsEvaluationLinesFinalAccuracyAndWhereTheModelWent(@TempDir Path dir) {
+  void shortRunPrintsEvaluationLinesFinalAccuracyAndWhereTheModelWent(@TempDir Path dir)
+      throws IOException {
     var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "3", "--eval-every", "2",
-        "--export-dir", dir.toString());
+        "--export-dir", dir.toString(), "--progress", "none");
     assertEquals(0, run.exitCode(), run.err());
-    var lines = run.out().lines().toList();
-    assertEquals(4, lines.size(), run.out());
+    var lines = run.out().lines()
+        .filter(l -> l.startsWith("step ") || l.startsWith("final ") || l.contains(" written to "))
+        .toList();
+    assertEquals(5, lines.size(), run.out());
     assertTrue(lines.get(0).matches("step 0 +loss \\d+\\.\\d{4} +accuracy 0\\.\\d{4} .*"), lines.get(0));
     assertTrue(lines.get(1).startsWith("step 2 "), lines.get(1));
     assertTrue(lines.get(2).matches("final test accuracy 0\\.\\d{4}"), lines.get(2));
     assertEquals("SavedModel written to " + dir.resolve("1"), lines.get(3));
+    assertEquals("Curve written to " + dir.resolve("1-curve.csv") + " and " + dir.resolve("1-curve.png"),
+        lines.get(4));
     assertTrue(Files.isRegularFile(dir.resolve("1").resolve("saved_model.pb")));
+    assertEquals(3, Files.readAllLines(dir.resolve("1-curve.csv")).size(), "header and two evaluations");
+    assertTrue(run.out().contains("Total params: 3,274,634"), "summary printed before training");
+    assertTrue(run.out().contains("Peak RSS (measured): "), run.out());
     assertEquals("", run.err(), "unexpected output on stderr");
+  }
+
+  @Test
+  void summaryPrintsTheLayerTableAndExitsWithoutTraining() {
+    var run = run("--summary");
+    assertEquals(0, run.exitCode(), run.err());
+    var out = run.out();
+    for (String row : new String[] {"conv1 (Conv2D+ReLU)", "(None, 28, 28, 32)", "832",
+        "pool1 (MaxPooling2D)", "(None, 14, 14, 32)", "conv2 (Conv2D+ReLU)", "(None, 14, 14, 64)",
+        "51,264", "(None, 7, 7, 64)", "fc1 (Dense+ReLU)", "(None, 1024)", "3,212,288",
+        "fc2 (Dense+Softmax)", "(None, 10)", "10,250", "Total params: 3,274,634 (12.49 MB)",
+        "article's rule (batch x weights x 12 B) 3.66 GB"}) {
+      assertTrue(out.contains(row), "missing '" + row + "' in\n" + out);
+    }
+    assertFalse(out.contains("step 0"), "--summary trained");
+  }
+
+  @Test
+  void progressBecomesPlainLinesWhenNotOnATerminal(@TempDir Path dir) {
+    var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "20", "--eval-every",
+        "100", "--export-dir", dir.toString(), "--progress", "lines");
+    assertEquals(0, run.exitCode(), run.err());
+    var progress = run.err().lines().filter(l -> l.startsWith("train ")).toList();
+    assertEquals(10, progress.size(), run.err());
+    assertTrue(progress.get(0).matches(
+        "train 2/20 steps  \\d+\\.\\d steps/s  ETA \\d+:\\d\\d  loss \\d+\\.\\d{4}"), progress.get(0));
+    assertTrue(progress.get(9).startsWith("train 20/20 steps"), progress.get(9));
+    assertFalse(run.err().contains("\r"), "carriage returns in plain progress lines");
+  }
+
+  @Test
+  void nanLossStopsTrainingWithALineNamingTheStep(@TempDir Path dir) {
+    var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "300",
+        "--learning-rate", "5", "--export-dir", dir.toString(), "--progress", "none");
+    assertEquals(1, run.exitCode(), run.out());
+    assertOneLineError(run, " at step ");
+    assertTrue(run.err().matches("(?s)TrainMnist: loss is (NaN|Infinity|-Infinity) at step \\d+: training stopped.*--loss stable.*"),
+        run.err());
+    assertFalse(Files.exists(dir.resolve("1")), "a diverged model was exported");
+  }
+
+  @Test
+  void unknownLossIsRefused() {
+    assertOneLineError(run("--loss", "fancy"), "--loss must be original or stable, got 'fancy'");
+  }
+
+  @Test
+  void resumeWithoutCheckpointDirIsRefused() {
+    assertOneLineError(run("--resume"), "--resume needs --checkpoint-dir");
   }
 }

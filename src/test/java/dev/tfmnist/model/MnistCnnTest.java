@@ -16,7 +16,7 @@ class MnistCnnTest {
   void layersHaveTheOriginalsOutputShapes() {
     try (var graph = new Graph()) {
       var cnn = new MnistCnn(graph, 1);
-      cnn.training(1e-4f);
+      cnn.training(1e-4f, Loss.ORIGINAL);
       var expected = Map.of(
           "h_conv1", Shape.of(-1, 28, 28, 32),
           "h_pool1", Shape.of(-1, 14, 14, 32),
