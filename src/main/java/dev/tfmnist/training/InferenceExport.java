@@ -30,6 +30,8 @@ import org.tensorflow.Signature;
  */
 public final class InferenceExport {
   private static final Pattern VERSION = Pattern.compile("\\d+");
+  /** What TensorFlow Serving's Predict API looks for in a signature. */
+  static final String PREDICT_METHOD = "tensorflow/serving/predict";
 
   private InferenceExport() {}
 
@@ -56,6 +58,7 @@ public final class InferenceExport {
         session.restore(checkpoint.toString());
         var signature = Signature.builder()
             .key(Signature.DEFAULT_KEY)
+            .methodName(PREDICT_METHOD)
             .input(SIGNATURE_INPUT, cnn.xs)
             .output(SIGNATURE_PROBABILITIES, cnn.prediction)
             .output(SIGNATURE_CLASSES, cnn.classes)

@@ -101,6 +101,7 @@ class InferenceExportTest {
           "optimizer or loss ops in the export");
 
       var signature = bundle.metaGraphDef().getSignatureDefOrThrow("serving_default");
+      assertEquals("tensorflow/serving/predict", signature.getMethodName());
       assertEquals(java.util.Set.of("xs"), signature.getInputsMap().keySet());
       assertEquals(java.util.Set.of("probabilities", "classes"), signature.getOutputsMap().keySet());
       assertEquals(org.tensorflow.proto.DataType.DT_FLOAT, signature.getInputsOrThrow("xs").getDtype());
