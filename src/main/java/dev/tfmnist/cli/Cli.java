@@ -39,7 +39,8 @@ final class Cli {
   private static boolean isUserError(Exception e) {
     return e instanceof IllegalArgumentException || e instanceof IOException
         || e instanceof java.io.UncheckedIOException
-        || e instanceof dev.tfmnist.training.TrainingDivergedException;
+        || e instanceof dev.tfmnist.training.TrainingDivergedException
+        || e instanceof dev.tfmnist.device.NoGpuException;
   }
 
   private static String oneLine(String message) {

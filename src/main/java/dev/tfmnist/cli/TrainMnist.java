@@ -3,6 +3,8 @@ package dev.tfmnist.cli;
 import dev.tfmnist.data.DataDirectory;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistFetcher;
+import dev.tfmnist.device.DeviceChoice;
+import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.model.Loss;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.model.ModelSummary;
@@ -90,6 +92,12 @@ public final class TrainMnist implements Callable<Integer> {
   @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's default (default: 0).")
   int interOpThreads;
 
+  @Option(names = "--device", paramLabel = "auto|cpu|gpu", description = "Where to train: the GPU if TensorFlow sees one (auto), the CPU, or a GPU or an error (default: auto).")
+  String device = "auto";
+
+  @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
+  boolean logPlacement;
+
   @Option(names = "--tf-log", description = "Show TensorFlow's native log (also on when TF_CPP_MIN_LOG_LEVEL is set).")
   boolean tfLog;
 
@@ -102,6 +110,7 @@ public final class TrainMnist implements Callable<Integer> {
     var config = new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
         parseLoss(loss), ORIGINAL.evalChunk(), intraOpThreads, interOpThreads);
     var progressMode = parseProgress(progress);
+    var deviceChoice = DeviceChoice.parse(device);
     if (resume && checkpointDir == null) {
       throw new IllegalArgumentException("--resume needs --checkpoint-dir");
     }
@@ -121,12 +130,15 @@ public final class TrainMnist implements Callable<Integer> {
         .build()
         .ensure(dir);
     var data = MnistDataset.load(dir);
-    NativeLog.configure(tfLog);
+    NativeLog.configure(tfLog || logPlacement);
+    var devices = DevicePlan.resolve(deviceChoice, logPlacement);
+    out.print(devices.describe());
 
     var checkpoints = checkpointDir == null ? null : new Checkpoints(checkpointDir, this::warn);
     var finished = new CountDownLatch(1);
     var signalHandler = installSignalHandler(finished);
-    try (var trainer = new MnistTrainer(config)) {
+    try (var trainer = new MnistTrainer(config,
+        devices.sessionConfig(config.intraOpThreads(), config.interOpThreads()))) {
       var summary = trainer.summary();
       printSummary(summary, config);
       var start = TrainingState.start(config, data);
@@ -139,6 +151,9 @@ public final class TrainMnist implements Callable<Integer> {
             : ": checkpoint saved in " + checkpoints.dir() + "; --resume continues from there"));
         return 0;
       }
+      out.printf(Locale.ROOT, "trained %d steps at %.2f steps/s (%.1f s), %d evaluations took %.1f s%n",
+          run.stepsRun(), run.stepsPerSecond(), run.stepSeconds(),
+          run.evaluations().size() - start.evaluations().size(), run.evaluationSeconds());
       var evaluations = run.evaluations();
       double finalAccuracy = lastStepEvaluated(evaluations, config)
           ? evaluations.get(evaluations.size() - 1).accuracy()

@@ -35,13 +35,22 @@ public final class MnistTrainer implements AutoCloseable {
   private final Session session;
   private ModelRestore modelRestore;
 
+  /** A trainer whose session runs where TensorFlow places it by default. */
   public MnistTrainer(TrainingConfig config) {
+    this(config, sessionConfig(config));
+  }
+
+  /**
+   * A trainer whose session uses {@code sessionConfig}: device placement, thread pools, GPU memory
+   * growth (see {@code dev.tfmnist.device.DevicePlan}).
+   */
+  public MnistTrainer(TrainingConfig config, ConfigProto sessionConfig) {
     this.config = config;
     this.graph = new Graph();
     try {
       this.cnn = new MnistCnn(graph, config.seed());
       this.training = cnn.training(config.learningRate(), config.loss());
-      this.session = new Session(graph, sessionConfig(config));
+      this.session = new Session(graph, sessionConfig);
     } catch (RuntimeException e) {
       graph.close();
       throw e;

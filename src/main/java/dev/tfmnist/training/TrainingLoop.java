@@ -33,8 +33,17 @@ public final class TrainingLoop {
     stopRequested = true;
   }
 
-  /** Where the run ended: the final state, and whether it stopped before {@code config.steps()}. */
-  public record Outcome(TrainingState state, boolean stopped) {
+  /**
+   * Where the run ended: the final state, whether it stopped before {@code config.steps()}, and
+   * how this run's time split between training steps and evaluations.
+   */
+  public record Outcome(TrainingState state, boolean stopped, int stepsRun, double stepSeconds,
+      double evaluationSeconds) {
+    /** Training steps per second, evaluations not counted. */
+    public double stepsPerSecond() {
+      return stepSeconds > 0 ? stepsRun / stepSeconds : 0;
+    }
+
     public java.util.List<Evaluation> evaluations() {
       return state.evaluations();
     }
@@ -51,6 +60,7 @@ public final class TrainingLoop {
     long startNanos = System.nanoTime() - (long) (start.elapsedSeconds() * 1e9);
     int step = start.nextStep();
     TrainingState saved = null;
+    long evaluationNanos = 0;
     for (; step < config.steps() && !stopRequested; step++) {
       sampler.next(indices);
       data.train().fillBatch(indices, xs, ys);
@@ -60,7 +70,9 @@ public final class TrainingLoop {
       }
       listener.stepFinished(step, loss);
       if (config.evaluatesAfter(step)) {
+        long evaluationStart = System.nanoTime();
         double accuracy = trainer.evaluate(data.test());
+        evaluationNanos += System.nanoTime() - evaluationStart;
         var evaluation = new Evaluation(step, loss, accuracy, seconds(startNanos));
         evaluations.add(evaluation);
         listener.evaluated(evaluation);
@@ -71,7 +83,9 @@ public final class TrainingLoop {
     if (saved == null || saved.nextStep() != end.nextStep()) {
       checkpoint(end);
     }
-    return new Outcome(end, step < config.steps());
+    double runSeconds = end.elapsedSeconds() - start.elapsedSeconds();
+    return new Outcome(end, step < config.steps(), step - start.nextStep(),
+        runSeconds - evaluationNanos / 1e9, evaluationNanos / 1e9);
   }
 
   private TrainingState checkpoint(TrainingState state) {

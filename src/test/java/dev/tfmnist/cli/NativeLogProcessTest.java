@@ -19,13 +19,15 @@ class NativeLogProcessTest {
 
   record Output(int exitCode, String out, String err) {}
 
-  static Output trainMnist(Path dir, String logLevel) throws IOException, InterruptedException {
+  static Output trainMnist(Path dir, String logLevel, String... extra)
+      throws IOException, InterruptedException {
     var command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
         TrainMnist.class.getName(),
         "--data-dir", TestData.mnistDir().toString(), "--steps", "1", "--progress", "none",
         "--export-dir", dir.resolve("export").toString()));
+    command.addAll(List.of(extra));
     var builder = new ProcessBuilder(command)
         .redirectOutput(dir.resolve("out.txt").toFile())
         .redirectError(dir.resolve("err.txt").toFile());
@@ -53,5 +55,13 @@ class NativeLogProcessTest {
     var output = trainMnist(dir, "0");
     assertEquals(0, output.exitCode(), output.err());
     assertTrue(output.err().contains("tensorflow/"), "expected TensorFlow's log on stderr:\n" + output.err());
+  }
+
+  @Test
+  void logPlacementShowsWhereEachOpRuns(@TempDir Path dir) throws Exception {
+    var output = trainMnist(dir, null, "--log-placement", "--device", "cpu");
+    assertEquals(0, output.exitCode(), output.err());
+    assertTrue(output.err().contains("device:CPU:0"), "no placement lines:\n" + output.err());
+    assertTrue(output.err().contains("h_conv1"), "no placement of h_conv1:\n" + output.err());
   }
 }

@@ -158,4 +158,24 @@ class TrainMnistCliTest {
   void resumeWithoutCheckpointDirIsRefused() {
     assertOneLineError(run("--resume"), "--resume needs --checkpoint-dir");
   }
+
+  @Test
+  void deviceGpuWithoutAGpuIsOneLineAndExitCode1(@TempDir Path dir) {
+    if (dev.tfmnist.device.DevicePlan.resolve(dev.tfmnist.device.DeviceChoice.AUTO, false).onGpu()) {
+      return;  // a machine with a usable GPU: there is no error to see
+    }
+    var run = run("--data-dir", TestData.mnistDir().toString(), "--device", "gpu",
+        "--export-dir", dir.toString());
+    assertEquals(1, run.exitCode());
+    assertOneLineError(run, "--device gpu: TensorFlow sees no GPU: ");
+  }
+
+  @Test
+  void theDeviceTableIsPrintedBeforeTraining(@TempDir Path dir) {
+    var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "0", "--device", "cpu",
+        "--export-dir", dir.toString(), "--progress", "none");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().startsWith("Devices TensorFlow sees ("), run.out());
+    assertTrue(run.out().contains("Running on: CPU\n"), run.out());
+  }
 }

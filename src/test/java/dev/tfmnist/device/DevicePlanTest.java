@@ -1,0 +1,72 @@
+package dev.tfmnist.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs against whichever TensorFlow build is on the classpath: the CPU default, or the CUDA build
+ * with -Pgpu. On a machine with a usable GPU the GPU cases check that it is used instead.
+ */
+class DevicePlanTest {
+  private static final boolean GPU_VISIBLE =
+      DevicePlan.listDevices().stream().anyMatch(DeviceInfo::isGpu);
+
+  @Test
+  void listsTheCpuAndSaysWhichBuildThisIs() {
+    var plan = DevicePlan.resolve(DeviceChoice.CPU, false);
+    assertTrue(plan.visible().stream().anyMatch(d -> d.type().equals("CPU")), plan.visible().toString());
+    assertFalse(plan.onGpu());
+    var table = plan.describe();
+    assertTrue(table.contains((DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build of TensorFlow 2.18.0"), table);
+    assertTrue(table.contains("CPU:0") && table.contains("Running on: CPU"), table);
+  }
+
+  @Test
+  void cpuChoiceHidesGpusAndEveryPlanGrowsGpuMemoryOnDemand() {
+    var config = DevicePlan.resolve(DeviceChoice.CPU, false).sessionConfig(2, 1);
+    assertEquals(0, config.getDeviceCountOrThrow("GPU"));
+    assertTrue(config.getGpuOptions().getAllowGrowth());
+    assertEquals(2, config.getIntraOpParallelismThreads());
+    assertEquals(1, config.getInterOpParallelismThreads());
+    assertTrue(config.getAllowSoftPlacement());
+    assertTrue(DevicePlan.resolve(DeviceChoice.CPU, true).sessionConfig(0, 0).getLogDevicePlacement());
+  }
+
+  @Test
+  void autoFallsBackToTheCpuWithAOneLineNote() {
+    var plan = DevicePlan.resolve(DeviceChoice.AUTO, false);
+    assertEquals(GPU_VISIBLE, plan.onGpu());
+    if (!GPU_VISIBLE) {
+      var note = plan.note().orElseThrow();
+      assertTrue(note.startsWith("note: no GPU visible (") && note.endsWith("); running on the CPU"), note);
+      assertFalse(note.contains("\n"));
+      assertFalse(plan.sessionConfig(0, 0).getDeviceCountMap().isEmpty(), "GPUs not hidden");
+    }
+  }
+
+  @Test
+  void gpuChoiceWithoutAGpuNamesTheLikelyCause() {
+    if (GPU_VISIBLE) {
+      assertTrue(DevicePlan.resolve(DeviceChoice.GPU, false).onGpu());
+      return;
+    }
+    var error = assertThrows(NoGpuException.class, () -> DevicePlan.resolve(DeviceChoice.GPU, false));
+    String expectedCause = DevicePlan.gpuBuild()
+        ? "NVIDIA driver"  // this machine: the CUDA build, no driver
+        : "CPU-only build of TensorFlow Java (tensorflow-core-platform); build with -Pgpu";
+    assertTrue(error.getMessage().startsWith("--device gpu: TensorFlow sees no GPU: "), error.getMessage());
+    assertTrue(error.getMessage().contains(expectedCause), error.getMessage());
+  }
+
+  @Test
+  void deviceChoiceParsing() {
+    assertEquals(DeviceChoice.GPU, DeviceChoice.parse("GPU"));
+    assertEquals(DeviceChoice.AUTO, DeviceChoice.parse("auto"));
+    var error = assertThrows(IllegalArgumentException.class, () -> DeviceChoice.parse("tpu"));
+    assertEquals("--device must be auto, cpu or gpu, got 'tpu'", error.getMessage());
+  }
+}
