@@ -3,8 +3,6 @@ package dev.tfmnist.cli;
 import dev.tfmnist.data.DataDirectory;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistFetcher;
-import dev.tfmnist.device.DeviceChoice;
-import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.model.Loss;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.model.ModelSummary;
@@ -27,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.tensorflow.Graph;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Trains the original TF1 MNIST CNN in TensorFlow Java and exports it as a SavedModel. */
@@ -92,14 +91,7 @@ public final class TrainMnist implements Callable<Integer> {
   @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's default (default: 0).")
   int interOpThreads;
 
-  @Option(names = "--device", paramLabel = "auto|cpu|gpu", description = "Where to train: the GPU if TensorFlow sees one (auto), the CPU, or a GPU or an error (default: auto).")
-  String device = "auto";
-
-  @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
-  boolean logPlacement;
-
-  @Option(names = "--tf-log", description = "Show TensorFlow's native log (also on when TF_CPP_MIN_LOG_LEVEL is set).")
-  boolean tfLog;
+  @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
 
   private PrintWriter out;
   private PrintWriter err;
@@ -110,12 +102,12 @@ public final class TrainMnist implements Callable<Integer> {
     var config = new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
         parseLoss(loss), ORIGINAL.evalChunk(), intraOpThreads, interOpThreads);
     var progressMode = parseProgress(progress);
-    var deviceChoice = DeviceChoice.parse(device);
+    tensorFlow.choice();
     if (resume && checkpointDir == null) {
       throw new IllegalArgumentException("--resume needs --checkpoint-dir");
     }
     if (summaryOnly) {
-      NativeLog.configure(tfLog);
+      tensorFlow.configureLog();
       try (var graph = new Graph()) {
         new MnistCnn(graph, seed);
         printSummary(ModelSummary.of(graph), config);
@@ -130,8 +122,7 @@ public final class TrainMnist implements Callable<Integer> {
         .build()
         .ensure(dir);
     var data = MnistDataset.load(dir);
-    NativeLog.configure(tfLog || logPlacement);
-    var devices = DevicePlan.resolve(deviceChoice, logPlacement);
+    var devices = tensorFlow.devices();
     out.print(devices.describe());
 
     var checkpoints = checkpointDir == null ? null : new Checkpoints(checkpointDir, this::warn);

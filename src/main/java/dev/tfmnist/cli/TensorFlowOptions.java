@@ -1,0 +1,37 @@
+package dev.tfmnist.cli;
+
+import dev.tfmnist.device.DeviceChoice;
+import dev.tfmnist.device.DevicePlan;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every program that runs TensorFlow shares, as a picocli mixin: where it runs, and
+ * how much of TensorFlow's native log it shows.
+ */
+final class TensorFlowOptions {
+  @Option(names = "--device", paramLabel = "auto|cpu|gpu", description = "Where to run: the GPU if TensorFlow sees one (auto), the CPU, or a GPU or an error (default: auto).")
+  String device = "auto";
+
+  @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
+  boolean logPlacement;
+
+  @Option(names = "--tf-log", description = "Show TensorFlow's native log (also on when TF_CPP_MIN_LOG_LEVEL is set).")
+  boolean tfLog;
+
+  /** The --device value, checked: call it early, so a typo fails before any slow work. */
+  DeviceChoice choice() {
+    return DeviceChoice.parse(device);
+  }
+
+  /** Quiets TensorFlow's log unless asked not to; must come before anything loads TensorFlow. */
+  void configureLog() {
+    NativeLog.configure(tfLog || logPlacement);
+  }
+
+  /** {@link #configureLog}, then the devices TensorFlow sees with --device applied. */
+  DevicePlan devices() {
+    var choice = choice();
+    configureLog();
+    return DevicePlan.resolve(choice, logPlacement);
+  }
+}
