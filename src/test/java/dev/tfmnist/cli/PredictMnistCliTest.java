@@ -1,8 +1,8 @@
 package dev.tfmnist.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.tfmnist.cli.CliRun.assertOneLineError;
 
 import dev.tfmnist.serving.ImageClassifier;
 import dev.tfmnist.serving.LoadedModel;
@@ -10,9 +10,7 @@ import dev.tfmnist.serving.TestModels;
 import dev.tfmnist.serving.image.DigitRenderer;
 import dev.tfmnist.testing.TestData;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,47 +34,21 @@ class PredictMnistCliTest {
 
   private TestModels.TrainedExport export;
 
-  /** A command's exit code and what it printed; shared with ServeMnistCliTest. */
-  record Run(int exitCode, String out, String err) {
-    interface Command {
-      int run(String[] args, PrintWriter out, PrintWriter err);
-    }
-
-    /** stderr without the device table PredictMnist prints there at start (stdout is for results). */
-    String problems() {
-      return err.replaceFirst("(?s)^Devices TensorFlow sees .*?\nRunning on: [^\n]*\n(note: [^\n]*\n)?", "");
-    }
-
-    static Run of(Command command, String... args) {
-      var out = new StringWriter();
-      var err = new StringWriter();
-      int code = command.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-      return new Run(code, out.toString(), err.toString());
-    }
-  }
-
   @BeforeAll
   void train() {
     export = TestModels.trainMnistExport();
   }
 
-  static Run run(String... args) {
-    return Run.of(PredictMnist::run, args);
+  static CliRun run(String... args) {
+    return CliRun.of(PredictMnist::run, args);
   }
 
-  /** One line on stderr, no stack trace, the exit code given. */
-  static void assertOneLineError(Run run, int exitCode, String expectedFragment) {
-    assertEquals(exitCode, run.exitCode(), run.out() + run.err());
-    var lines = run.problems().strip().lines().toList();
-    assertEquals(1, lines.size(), "expected one error line, got:\n" + run.err());
-    assertTrue(lines.get(0).contains(expectedFragment), lines.get(0));
-    assertFalse(run.err().contains("Exception") || run.err().contains("\tat "), run.err());
-  }
+
 
   @Test
   void saveProbabilitiesWritesANumpyArrayOfEveryTestImage(@TempDir Path dir) throws IOException {
     Path npy = dir.resolve("java.npy");
-    Run run = run("--model", export.baseDir().toString(), "--data-dir",
+    CliRun run = run("--model", export.baseDir().toString(), "--data-dir",
         TestData.mnistDir().toString(), "--save-probabilities", npy.toString());
     assertEquals(0, run.exitCode(), run.err());
     byte[] bytes = java.nio.file.Files.readAllBytes(npy);
@@ -94,7 +66,7 @@ class PredictMnistCliTest {
 
   @Test
   void theDeviceTableGoesToStderrAndStdoutKeepsOnlyResults() {
-    Run run = run("--model", export.baseDir().toString(), "--device", "cpu",
+    CliRun run = run("--model", export.baseDir().toString(), "--device", "cpu",
         "--data-dir", TestData.mnistDir().toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().startsWith("Devices TensorFlow sees ("), run.err());
@@ -104,7 +76,7 @@ class PredictMnistCliTest {
 
   @Test
   void testAccuracyEqualsTrainMnistsFinalAccuracyExactly() {
-    Run run = run("--model", export.baseDir().toString(),
+    CliRun run = run("--model", export.baseDir().toString(),
         "--data-dir", TestData.mnistDir().toString());
     assertEquals(0, run.exitCode(), run.err());
     assertEquals("", run.problems());
@@ -128,7 +100,7 @@ class PredictMnistCliTest {
     }
     var args = new ArrayList<>(List.of("--model", export.baseDir().toString()));
     args.addAll(files);
-    Run run = run(args.toArray(String[]::new));
+    CliRun run = run(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.err());
     assertEquals("", run.problems());
 
@@ -214,31 +186,31 @@ class PredictMnistCliTest {
     DigitRenderer.writePng(DigitRenderer.grayImage(DigitRenderer.render(
         TestModels.testImages(0, 1), 2, 56, 56, 0, 0, true)), png);
 
-    Run run = run("--model", centroid.toString(), png.toString());
+    CliRun run = run("--model", centroid.toString(), png.toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().startsWith(png + ": 7 (7 "), run.out());
 
-    Run ambiguous = run("--model", centroid.toString(), "--signature", "square", png.toString());
+    CliRun ambiguous = run("--model", centroid.toString(), "--signature", "square", png.toString());
     assertOneLineError(ambiguous, 2, "signature square has 2 outputs that fit [-1, 10] float class "
         + "scores: \"logits\" float32 [-1, 10], \"probs\" float32 [-1, 10]; name one (choose with "
         + "--output NAME)");
-    Run chosen = run("--model", centroid.toString(), "--signature", "square", "--output", "logits",
+    CliRun chosen = run("--model", centroid.toString(), "--signature", "square", "--output", "logits",
         png.toString());
     assertEquals(0, chosen.exitCode(), chosen.err());
     assertTrue(chosen.out().startsWith(png + ": 7 ("), chosen.out());
 
-    Run twoInputs = run("--model", centroid.toString(), "--signature", "pair", png.toString());
+    CliRun twoInputs = run("--model", centroid.toString(), "--signature", "pair", png.toString());
     assertOneLineError(twoInputs, 2, "\"left\" float32 [-1, 28, 28, 1], \"right\" float32 "
         + "[-1, 784]; name one (choose with --input NAME)");
 
-    Run accuracy = run("--model", centroid.toString(), "--data-dir", TestData.mnistDir().toString());
+    CliRun accuracy = run("--model", centroid.toString(), "--data-dir", TestData.mnistDir().toString());
     assertEquals(0, accuracy.exitCode(), accuracy.err());
     assertTrue(accuracy.out().matches("test accuracy 0\\.8\\d{3}\\s*"), accuracy.out());
   }
 
   @Test
   void listSignaturesPrintsTheTable() {
-    Run run = run("--model", export.baseDir().toString(), "--list-signatures");
+    CliRun run = run("--model", export.baseDir().toString(), "--list-signatures");
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().contains("serving_default  input   xs             float32  [-1, 784]  xs:0"),
         run.out());
@@ -299,7 +271,7 @@ class PredictMnistCliTest {
     assertOneLineError(run("--model", export.baseDir().toString(), "--top", "11"), 2,
         "--top must be in 1..10, got 11");
     assertOneLineError(run("--data-dir", "x"), 2, "--model");
-    Run help = run("--help");
+    CliRun help = run("--help");
     assertEquals(0, help.exitCode());
     for (String option : List.of("--model", "--data-dir", "--signature", "--input", "--output")) {
       assertTrue(help.out().contains(option), option + " missing from --help");

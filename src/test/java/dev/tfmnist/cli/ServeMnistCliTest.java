@@ -2,8 +2,8 @@ package dev.tfmnist.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.tfmnist.cli.CliRun.assertOneLineError;
 
-import dev.tfmnist.cli.PredictMnistCliTest.Run;
 import dev.tfmnist.serving.TestModels;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,12 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** ServeMnist's refusals, in process: each is one line and a non-zero exit, before serving. */
 class ServeMnistCliTest {
 
-  private static Run run(String... args) {
-    return Run.of(ServeMnist::run, args);
-  }
-
-  private static void assertOneLineError(Run run, int exitCode, String fragment) {
-    PredictMnistCliTest.assertOneLineError(run, exitCode, fragment);
+  private static CliRun run(String... args) {
+    return CliRun.of(ServeMnist::run, args);
   }
 
   @Test
@@ -40,7 +36,7 @@ class ServeMnistCliTest {
   @Test
   void portInUse() throws IOException {
     try (var taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Run run = run("--model", TestModels.identityModel().toString(), "--port",
+      CliRun run = run("--model", TestModels.identityModel().toString(), "--port",
           Integer.toString(taken.getLocalPort()));
       assertOneLineError(run, 1, "cannot listen on 127.0.0.1:" + taken.getLocalPort());
     }
@@ -54,7 +50,7 @@ class ServeMnistCliTest {
         "max batch size must be at least 1, got 0");
     assertOneLineError(run("--model", model, "--name", "a/b"), 2, "model name");
     assertOneLineError(run("--port", "1"), 2, "--model");
-    Run help = run("--help");
+    CliRun help = run("--help");
     assertEquals(0, help.exitCode());
     for (String option : List.of("--model", "--name", "--port", "--host", "--max-batch-size",
         "--batch-timeout-micros", "--no-batching", "--max-request-bytes")) {

@@ -3,13 +3,12 @@ package dev.tfmnist.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.tfmnist.cli.CliRun.assertOneLineError;
 
 import dev.tfmnist.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
@@ -18,21 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainMnistCliTest {
 
-  record Run(int exitCode, String out, String err) {}
-
-  static Run run(String... args) {
-    var out = new StringWriter();
-    var err = new StringWriter();
-    int code = TrainMnist.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-    return new Run(code, out.toString(), err.toString());
-  }
-
-  static void assertOneLineError(Run run, String expectedFragment) {
-    assertTrue(run.exitCode() != 0, "exit code 0 for an error");
-    var lines = run.err().strip().lines().toList();
-    assertEquals(1, lines.size(), "expected one error line, got:\n" + run.err());
-    assertTrue(lines.get(0).contains(expectedFragment), lines.get(0));
-    assertFalse(run.err().contains("Exception") || run.err().contains("\tat "), run.err());
+  static CliRun run(String... args) {
+    return CliRun.of(TrainMnist::run, args);
   }
 
   @Test
