@@ -1,0 +1,260 @@
+package dev.tfmnist.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tfmnist.data.MnistSplit;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A closed-loop load generator for ServeMnist's {@code :predict} on loopback: C workers, each with
+ * one request in flight at a time, single-image {@code {"instances": [[784 floats]]}} bodies
+ * cycling through the first 100 MNIST test images. The server first gets {@code
+ * --server-warmup-seconds} of traffic at concurrency 16; every level then warms up (dropped),
+ * then runs until {@code --seconds} have passed or each worker has sent its share of {@code
+ * --max-requests}, whichever comes first. Any response other than 200 with {@code predictions}
+ * counts as an error; tools/bench fails the run when there is one.
+ *
+ * <p>Results per level: requests/s (answered requests over the measured wall time), p50/p99/max
+ * latency, errors, and, when the server batches, the mean batch size over the measured window
+ * (from ServeMnist's {@code GET /v1/models/NAME/stats}).
+ */
+final class ServingLoad {
+  private static final int BODIES = 100;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ServingLoad() {}
+
+  static void run(BenchMain.Args a) throws IOException, InterruptedException {
+    URI model = URI.create(a.required("url"));  // e.g. http://127.0.0.1:8501/v1/models/mnist
+    if (!"127.0.0.1".equals(model.getHost()) && !"localhost".equals(model.getHost())) {
+      throw new IllegalArgumentException("--url must be on loopback (127.0.0.1), got " + model);
+    }
+    String label = a.get("label", "serving");
+    double seconds = a.getDouble("seconds", 5);
+    double warmupSeconds = a.getDouble("warmup-seconds", 1);
+    int maxRequests = a.getInt("max-requests", 1_000_000);
+    List<Integer> levels = a.intList("concurrency", "1,16,64");
+    URI predict = URI.create(model + ":predict");
+    URI stats = URI.create(model + "/stats");
+    List<String> bodies = bodies(Path.of(a.required("data-dir")));
+
+    long serverPid = Long.parseLong(a.get("server-pid", "0"));
+    int clockTicks = a.getInt("clk-tck", 100);
+    double serverWarmup = a.getDouble("server-warmup-seconds", 0);
+    if (serverWarmup > 0) {
+      // JIT-compiles the server's request path (and TensorFlow's first runs at every batch size
+      // up to 16) before any level is measured; each level then warms up once more on its own
+      drive(new Clients(16), predict, bodies, 16, serverWarmup, Integer.MAX_VALUE);
+    }
+    for (int concurrency : levels) {
+      try (var clients = new Clients(concurrency)) {
+        drive(clients, predict, bodies, concurrency, warmupSeconds, Integer.MAX_VALUE);
+        JsonNode before = get(clients.client(0), stats);
+        long serverCpu0 = serverPid > 0 ? cpuTicks(serverPid) : 0;
+        long clientCpu0 = ownCpuNanos();
+        Level level = drive(clients, predict, bodies, concurrency, seconds,
+            Math.max(1, maxRequests / concurrency));
+        long clientCpu = ownCpuNanos() - clientCpu0;
+        long serverCpu = serverPid > 0 ? cpuTicks(serverPid) - serverCpu0 : 0;
+        JsonNode after = get(clients.client(0), stats);
+        String key = "serve.java." + label + ".c" + concurrency;
+        long[] latencies = level.latencies();
+        BenchMain.result(key + ".requests", latencies.length);
+        BenchMain.result(key + ".errors", level.errors);
+        BenchMain.result(key + ".seconds", level.seconds);
+        BenchMain.result(key + ".rps", latencies.length / level.seconds);
+        BenchMain.result(key + ".p50_ms", percentile(latencies, 50) / 1e6);
+        BenchMain.result(key + ".p99_ms", percentile(latencies, 99) / 1e6);
+        BenchMain.result(key + ".max_ms", latencies.length == 0 ? 0 : latencies[latencies.length - 1] / 1e6);
+        if (latencies.length > 0) {
+          // CPU time per answered request: what the server and this load generator each spend
+          BenchMain.result(key + ".client_cpu_ms_per_request", clientCpu / 1e6 / latencies.length);
+          if (serverPid > 0) {
+            BenchMain.result(key + ".server_cpu_ms_per_request",
+                serverCpu * 1000.0 / clockTicks / latencies.length);
+          }
+        }
+        JsonNode b0 = before.path("batching");
+        JsonNode b1 = after.path("batching");
+        if (b1.path("enabled").asBoolean(false)) {
+          long requests = b1.path("requests").asLong() - b0.path("requests").asLong();
+          long batches = b1.path("batches").asLong() - b0.path("batches").asLong();
+          BenchMain.result(key + ".mean_batch", batches == 0 ? 0 : (double) requests / batches);
+        }
+        if (level.firstError.get() != null) {
+          BenchMain.result(key + ".first_error", level.firstError.get().replaceAll("\\s+", "_"));
+        }
+      }
+    }
+  }
+
+  /**
+   * One HttpClient shared by the workers of a level, as a service would share it: it keeps one
+   * keep-alive connection per request in flight. A fresh one per level, so levels share nothing.
+   */
+  private static final class Clients implements AutoCloseable {
+    private final HttpClient client;
+
+    Clients(int concurrency) {
+      client = HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+    }
+
+    HttpClient client(int worker) {
+      return client;
+    }
+
+    @Override
+    public void close() {
+      // Java 17's HttpClient has no close(); its threads are daemons and its connections go
+      // when the client is collected or the process ends.
+    }
+  }
+
+  private record Level(long[][] perWorker, int[] counts, long errors, double seconds,
+      AtomicReference<String> firstError) {
+    long[] latencies() {
+      int total = Arrays.stream(counts).sum();
+      long[] all = new long[total];
+      int at = 0;
+      for (int w = 0; w < perWorker.length; w++) {
+        System.arraycopy(perWorker[w], 0, all, at, counts[w]);
+        at += counts[w];
+      }
+      Arrays.sort(all);
+      return all;
+    }
+  }
+
+  private static Level drive(Clients clients, URI predict, List<String> bodies, int concurrency,
+      double seconds, int perWorkerCap) throws InterruptedException {
+    int capacity = (int) Math.min(perWorkerCap, 2_000_000L);
+    long[][] latencies = new long[concurrency][];
+    int[] counts = new int[concurrency];
+    long[] errors = new long[concurrency];
+    var firstError = new AtomicReference<String>();
+    var start = new CountDownLatch(1);
+    var done = new CountDownLatch(concurrency);
+    long[] bounds = new long[2];
+    var threads = new ArrayList<Thread>();
+    for (int w = 0; w < concurrency; w++) {
+      int worker = w;
+      latencies[w] = new long[Math.min(capacity, 1 << 16)];
+      var thread = new Thread(() -> {
+        HttpClient client = clients.client(worker);
+        try {
+          start.await();
+          long deadline = bounds[1];
+          int i = worker;
+          while (counts[worker] + errors[worker] < capacity && System.nanoTime() < deadline) {
+            var request = HttpRequest.newBuilder(predict)
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(bodies.get(i++ % bodies.size())))
+                .build();
+            long t0 = System.nanoTime();
+            String problem = null;
+            try {
+              HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+              if (response.statusCode() != 200 || !response.body().contains("\"predictions\"")) {
+                problem = "HTTP " + response.statusCode() + " " + abbreviate(response.body());
+              }
+            } catch (IOException e) {
+              problem = e.toString();
+            }
+            long elapsed = System.nanoTime() - t0;
+            if (problem != null) {
+              errors[worker]++;
+              firstError.compareAndSet(null, problem);
+              continue;
+            }
+            if (counts[worker] == latencies[worker].length) {
+              latencies[worker] = Arrays.copyOf(latencies[worker], latencies[worker].length * 2);
+            }
+            latencies[worker][counts[worker]++] = elapsed;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          done.countDown();
+        }
+      }, "load-" + w);
+      thread.setDaemon(true);
+      thread.start();
+      threads.add(thread);
+    }
+    bounds[0] = System.nanoTime();
+    bounds[1] = bounds[0] + (long) (seconds * 1e9);
+    start.countDown();  // publishes bounds to the workers (happens-before via the latch)
+    done.await();
+    double elapsed = (System.nanoTime() - bounds[0]) / 1e9;
+    for (Thread t : threads) {
+      t.join();
+    }
+    return new Level(latencies, counts, Arrays.stream(errors).sum(), elapsed, firstError);
+  }
+
+  /** utime + stime of a process, in clock ticks, from /proc/PID/stat. */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);  // fields 14 and 15
+  }
+
+  private static long ownCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+  }
+
+  private static JsonNode get(HttpClient client, URI uri) throws IOException, InterruptedException {
+    var response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      return JSON.createObjectNode();  // a server without the stats endpoint: no batch sizes
+    }
+    return JSON.readTree(response.body());
+  }
+
+  private static List<String> bodies(Path dataDir) throws IOException {
+    MnistSplit test = TestImages.load(dataDir);
+    var bodies = new ArrayList<String>(BODIES);
+    for (int image = 0; image < BODIES; image++) {
+      var sb = new StringBuilder(8192).append("{\"instances\": [[");
+      for (int p = 0; p < MnistSplit.PIXELS; p++) {
+        if (p > 0) {
+          sb.append(',');
+        }
+        sb.append(test.pixel(image, p));
+      }
+      bodies.add(sb.append("]]}").toString());
+    }
+    return bodies;
+  }
+
+  /** The value at or below which {@code pct} percent of the sorted values lie (nearest rank). */
+  static double percentile(long[] sorted, double pct) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(pct / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+  }
+
+  private static String abbreviate(String s) {
+    s = s.strip();
+    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+  }
+}
