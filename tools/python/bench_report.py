@@ -199,13 +199,15 @@ def cmd_table(args):
                      g("train.java.trainer.steps_measured", 0) or 0,
                      g("train.python.steps_measured", 0) or 0) + busy("train-java", "train-python")])
     ratios.append(("training", ratio(jt, pt), "Java images/s over Python's"))
-    jr = g("train.java.reuse.images_per_s")
-    if jr is not None:
-        rows.append(["  prototype: reused input tensors", "images/s", fmt_num(jr), "-",
-                     fmt_ratio(ratio(jr, pt)), fmt_pct(of_ceiling_train(jr)), "-", "", "", "",
-                     "%s ms/step; vs MnistTrainer: %s" % (
-                         fmt_num(g("train.java.reuse.ms_per_step")), fmt_ratio(ratio(jr, jt)))
-                     + busy("train-java")])
+    for impl, what in (("reuse", "reused input tensors"),
+                       ("fused", "gradient edges moved, Grappler fuses")):
+        jr = g("train.java.%s.images_per_s" % impl)
+        if jr is not None:
+            rows.append(["  prototype: " + what, "images/s", fmt_num(jr), "-",
+                         fmt_ratio(ratio(jr, pt)), fmt_pct(of_ceiling_train(jr)), "-", "", "", "",
+                         "%s ms/step; vs MnistTrainer: %s" % (
+                             fmt_num(g("train.java.%s.ms_per_step" % impl)), fmt_ratio(ratio(jr, jt)))
+                         + busy("train-java")])
 
     # the whole job
     steps = g("job.steps", JOB_STEPS)

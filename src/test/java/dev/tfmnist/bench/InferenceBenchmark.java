@@ -67,7 +67,7 @@ public class InferenceBenchmark {
     if (model.isEmpty() || dataDir.isEmpty()) {
       throw new IllegalArgumentException("-p model=DIR and -p dataDir=DIR are required");
     }
-    float[] images = TestImages.first(Path.of(dataDir), batch);
+    float[] images = BenchImages.first(Path.of(dataDir), batch);
     loaded = LoadedModel.loader(Path.of(model))
         .sessionConfig(ConfigProto.newBuilder()
             .setIntraOpParallelismThreads(intraOpThreads)

@@ -229,7 +229,7 @@ final class ServingLoad {
   }
 
   private static List<String> bodies(Path dataDir) throws IOException {
-    MnistSplit test = TestImages.load(dataDir);
+    MnistSplit test = BenchImages.load(dataDir);
     var bodies = new ArrayList<String>(BODIES);
     for (int image = 0; image < BODIES; image++) {
       var sb = new StringBuilder(8192).append("{\"instances\": [[");

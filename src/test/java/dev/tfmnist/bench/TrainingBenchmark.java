@@ -38,7 +38,10 @@ import org.tensorflow.types.TInt64;
  *   <li>{@code trainer}: {@link MnistTrainer#trainStep}, what TrainMnist runs;
  *   <li>{@code reuse}: a prototype on the same graph ({@link MnistCnn}) that allocates its four
  *       input tensors once and copies each batch into them, to show what per-step tensor
- *       allocation costs.
+ *       allocation costs;
+ *   <li>{@code fused}: a prototype of the same graph with two kinds of gradient edges moved (see
+ *       {@link Rewired}) so that Grappler's remapper can fuse Conv2D/MatMul + bias Add (+ Relu) as
+ *       it does for Python's graph; same values, bit for bit.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -67,6 +70,7 @@ public class TrainingBenchmark {
   private int step;
   private MnistTrainer trainer;
   private Reusing reusing;
+  private Rewired rewired;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -86,7 +90,9 @@ public class TrainingBenchmark {
     switch (impl) {
       case "trainer" -> trainer = new MnistTrainer(config);
       case "reuse" -> reusing = new Reusing(config);
-      default -> throw new IllegalArgumentException("impl " + impl + ", expected trainer or reuse");
+      case "fused" -> rewired = new Rewired(config);
+      default -> throw new IllegalArgumentException("impl " + impl
+          + ", expected trainer, reuse or fused");
     }
   }
 
@@ -94,9 +100,9 @@ public class TrainingBenchmark {
   public float step() {
     sampler.next(indices);
     data.train().fillBatch(indices, xs, ys);
-    float loss = trainer != null
-        ? trainer.trainStep(step, xs, ys, BATCH)
-        : reusing.trainStep(step, xs, ys);
+    float loss = trainer != null ? trainer.trainStep(step, xs, ys, BATCH)
+        : reusing != null ? reusing.trainStep(step, xs, ys)
+        : rewired.trainStep(step, xs, ys);
     step++;
     if (!Float.isFinite(loss)) {
       throw new IllegalStateException("loss " + loss + " at step " + step);
@@ -112,6 +118,99 @@ public class TrainingBenchmark {
     }
     if (reusing != null) {
       reusing.close();
+    }
+    if (rewired != null) {
+      rewired.close();
+    }
+  }
+
+  /**
+   * MnistCnn's training graph, exported, with two kinds of edges moved, and imported into a new
+   * graph. TensorFlow's C++ gradients (which TensorFlow Java uses) keep the pre-activation values
+   * alive: the bias Add's gradient takes {@code Shape} of the Conv2D/MatMul output, and {@code
+   * ReluGrad} reads the Relu's input. Python's gradients read neither, so Grappler's remapper fuses
+   * Conv2D/MatMul + Add + Relu into one oneDNN op there and not here. Both edges can read the Relu's
+   * output instead (same shape; {@code relu(x) > 0} exactly where {@code x > 0}), which gives
+   * bit-identical losses and lets the fusion happen.
+   */
+  static final class Rewired implements AutoCloseable {
+    private final Graph graph = new Graph();
+    private final Session session;
+    private final TFloat32 keep;
+    private final long seed;
+
+    Rewired(TrainingConfig config) {
+      seed = config.seed();
+      org.tensorflow.proto.GraphDef original;
+      try (var built = new Graph()) {
+        new MnistCnn(built, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
+        original = built.toGraphDef();
+      }
+      // importGraphDef registers the imported initializers: the session runs them on first use
+      // (running them again by hand would draw the random initial weights a second time)
+      graph.importGraphDef(rewire(original));
+      session = new Session(graph, ConfigProto.newBuilder()
+          .setIntraOpParallelismThreads(config.intraOpThreads())
+          .setInterOpParallelismThreads(config.interOpThreads())
+          .build());
+      keep = TFloat32.scalarOf(config.keepProb());
+    }
+
+    static org.tensorflow.proto.GraphDef rewire(org.tensorflow.proto.GraphDef def) {
+      var builder = def.toBuilder();
+      var ops = new java.util.HashMap<String, String>();
+      var reluOf = new java.util.HashMap<String, String>();  // pre-activation -> Relu
+      for (var node : def.getNodeList()) {
+        ops.put(node.getName(), node.getOp());
+        if (node.getOp().equals("Relu")) {
+          reluOf.put(plain(node.getInput(0)), node.getName());
+        }
+      }
+      var post = new java.util.HashMap<String, String>();  // contraction or Add -> Relu (or Add)
+      for (var node : def.getNodeList()) {
+        if (node.getOp().equals("Add")) {
+          String contraction = plain(node.getInput(0));
+          String op = ops.get(contraction);
+          if ("Conv2D".equals(op) || "MatMul".equals(op)) {
+            post.put(contraction, reluOf.getOrDefault(node.getName(), node.getName()));
+          }
+        }
+      }
+      for (var node : builder.getNodeBuilderList()) {
+        if (node.getOp().equals("Shape") && post.containsKey(plain(node.getInput(0)))) {
+          node.setInput(0, post.get(plain(node.getInput(0))));
+        } else if (node.getOp().equals("ReluGrad") && reluOf.containsKey(plain(node.getInput(1)))) {
+          node.setInput(1, reluOf.get(plain(node.getInput(1))));
+        }
+      }
+      return builder.build();
+    }
+
+    private static String plain(String input) {
+      return input.endsWith(":0") ? input.substring(0, input.length() - 2) : input;
+    }
+
+    float trainStep(int step, float[] xs, float[] ys) {
+      try (var x = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.PIXELS), DataBuffers.of(xs, true, false));
+          var y = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.CLASSES), DataBuffers.of(ys, true, false));
+          var dropoutSeed = TInt64.vectorOf(seed, step);
+          var result = session.runner()
+              .feed("xs", x)
+              .feed("ys", y)
+              .feed("keep_prob", keep)
+              .feed("dropout_seed", dropoutSeed)
+              .addTarget("train_step")
+              .fetch("cross_entropy")
+              .run()) {
+        return ((TFloat32) result.get(0)).getFloat();
+      }
+    }
+
+    @Override
+    public void close() {
+      keep.close();
+      session.close();
+      graph.close();
     }
   }
 

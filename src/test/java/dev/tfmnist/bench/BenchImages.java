@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** MNIST test images as the network takes them (float32 in [0, 1], 784 per image). */
-final class TestImages {
-  private TestImages() {}
+final class BenchImages {
+  private BenchImages() {}
 
   /** The whole test split, read without the 60,000 training images. */
   static MnistSplit load(Path dataDir) throws IOException {
