@@ -2,6 +2,7 @@ package dev.tfmnist.cli;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import dev.tfmnist.device.ThreadPools;
 import org.tensorflow.Graph;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
@@ -35,15 +36,19 @@ public final class NativeLog {
     int close(int fd);
   }
 
-  /** Quiets native logging unless {@code TF_CPP_MIN_LOG_LEVEL} is set or {@code verbose}. */
-  public static void configure(boolean verbose) {
+  /**
+   * Quiets native logging unless {@code TF_CPP_MIN_LOG_LEVEL} is set or {@code verbose}. The
+   * session it runs for that is the process's first, so it is given the program's {@code threads}
+   * (TensorFlow keeps the first session's thread pools for the whole process).
+   */
+  public static void configure(boolean verbose, ThreadPools threads) {
     if (verbose || System.getenv(LEVEL_VARIABLE) != null) {
       return;
     }
-    quiet();
+    quiet(threads);
   }
 
-  private static void quiet() {
+  private static void quiet(ThreadPools threads) {
     LibC libc;
     try {
       libc = Native.load("c", LibC.class);
@@ -59,7 +64,7 @@ public final class NativeLog {
     }
     try {
       libc.dup2(devNull, 2);
-      runOneSession();
+      runOneSession(threads);
     } finally {
       libc.dup2(savedStderr, 2);
       libc.close(savedStderr);
@@ -68,11 +73,11 @@ public final class NativeLog {
   }
 
   /** Loads TensorFlow and runs a trivial graph: what makes absl print its one-time lines. */
-  private static void runOneSession() {
+  private static void runOneSession(ThreadPools threads) {
     try (var graph = new Graph()) {
       var tf = Ops.create(graph);
       var one = tf.constant(1f);
-      try (var session = new Session(graph);
+      try (var session = new Session(graph, threads.sessionConfig());
           var result = session.runner().fetch(one).run()) {
         // nothing to look at: the run itself is the point
       }

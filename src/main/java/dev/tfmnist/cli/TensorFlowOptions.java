@@ -2,6 +2,7 @@ package dev.tfmnist.cli;
 
 import dev.tfmnist.device.DeviceChoice;
 import dev.tfmnist.device.DevicePlan;
+import dev.tfmnist.device.ThreadPools;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,20 +19,36 @@ final class TensorFlowOptions {
   @Option(names = "--tf-log", description = "Show TensorFlow's native log (also on when TF_CPP_MIN_LOG_LEVEL is set).")
   boolean tfLog;
 
+  @Option(names = "--intra-op-threads", paramLabel = "N", description = "Threads one TensorFlow op may use, 0 for TensorFlow's choice, the core count (default: 0).")
+  int intraOpThreads;
+
+  @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's choice, the core count (default: 0).")
+  int interOpThreads;
+
   /** The --device value, checked: call it early, so a typo fails before any slow work. */
   DeviceChoice choice() {
     return DeviceChoice.parse(device);
   }
 
+  /** The thread pool options, checked. */
+  ThreadPools threads() {
+    return new ThreadPools(intraOpThreads, interOpThreads, spinWait());
+  }
+
+  /** Whether idle TensorFlow threads spin; each program picks what suits its work. */
+  boolean spinWait() {
+    return true;
+  }
+
   /** Quiets TensorFlow's log unless asked not to; must come before anything loads TensorFlow. */
   void configureLog() {
-    NativeLog.configure(tfLog || logPlacement);
+    NativeLog.configure(tfLog || logPlacement, threads());
   }
 
   /** {@link #configureLog}, then the devices TensorFlow sees with --device applied. */
   DevicePlan devices() {
     var choice = choice();
     configureLog();
-    return DevicePlan.resolve(choice, logPlacement);
+    return DevicePlan.resolve(choice, logPlacement, threads());
   }
 }

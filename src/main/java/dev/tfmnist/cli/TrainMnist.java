@@ -85,12 +85,6 @@ public final class TrainMnist implements Callable<Integer> {
   @Option(names = "--progress", paramLabel = "auto|bar|lines|none", description = "Progress display: a bar on a terminal, plain lines otherwise (default: auto).")
   String progress = "auto";
 
-  @Option(names = "--intra-op-threads", paramLabel = "N", description = "Threads one TensorFlow op may use, 0 for TensorFlow's default (default: 0).")
-  int intraOpThreads;
-
-  @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's default (default: 0).")
-  int interOpThreads;
-
   @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
 
   private PrintWriter out;
@@ -99,8 +93,9 @@ public final class TrainMnist implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    var threads = tensorFlow.threads();
     var config = new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
-        parseLoss(loss), ORIGINAL.evalChunk(), intraOpThreads, interOpThreads);
+        parseLoss(loss), ORIGINAL.evalChunk(), threads.intraOpThreads(), threads.interOpThreads());
     var progressMode = parseProgress(progress);
     tensorFlow.choice();
     if (resume && checkpointDir == null) {
@@ -129,7 +124,7 @@ public final class TrainMnist implements Callable<Integer> {
     var finished = new CountDownLatch(1);
     var signalHandler = installSignalHandler(finished);
     try (var trainer = new MnistTrainer(config,
-        devices.sessionConfig(config.intraOpThreads(), config.interOpThreads()))) {
+        devices.sessionConfig())) {
       var summary = trainer.summary();
       printSummary(summary, config);
       var start = TrainingState.start(config, data);

@@ -20,7 +20,7 @@ import org.tensorflow.proto.GPUOptions;
  * being taken whole at start, so a served model and a training run can share a card.
  */
 public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean onGpu,
-    Optional<String> note, boolean logPlacement) {
+    Optional<String> note, boolean logPlacement, ThreadPools threads) {
 
   /** Whether the CUDA build of TensorFlow's natives is on the classpath (the -Pgpu profile). */
   public static boolean gpuBuild() {
@@ -34,28 +34,36 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
    * @throws NoGpuException for {@link DeviceChoice#GPU} when no GPU is visible
    */
   public static DevicePlan resolve(DeviceChoice choice, boolean logPlacement) {
-    var visible = listDevices();
+    return resolve(choice, logPlacement, ThreadPools.DEFAULT);
+  }
+
+  /**
+   * Lists the devices and applies {@code choice}; sessions made from this plan use {@code
+   * threads} (the device listing's session too, see {@link ThreadPools}).
+   *
+   * @throws NoGpuException for {@link DeviceChoice#GPU} when no GPU is visible
+   */
+  public static DevicePlan resolve(DeviceChoice choice, boolean logPlacement, ThreadPools threads) {
+    var visible = listDevices(threads);
     boolean gpuVisible = visible.stream().anyMatch(DeviceInfo::isGpu);
     return switch (choice) {
-      case CPU -> new DevicePlan(choice, visible, false, Optional.empty(), logPlacement);
+      case CPU -> new DevicePlan(choice, visible, false, Optional.empty(), logPlacement, threads);
       case GPU -> {
         if (!gpuVisible) {
           throw new NoGpuException("--device gpu: TensorFlow sees no GPU: " + likelyCause());
         }
-        yield new DevicePlan(choice, visible, true, Optional.empty(), logPlacement);
+        yield new DevicePlan(choice, visible, true, Optional.empty(), logPlacement, threads);
       }
       case AUTO -> new DevicePlan(choice, visible, gpuVisible, gpuVisible
           ? Optional.empty()
           : Optional.of("note: no GPU visible (" + likelyCause() + "); running on the CPU"),
-          logPlacement);
+          logPlacement, threads);
     };
   }
 
-  /** Session options for this plan, with the given thread pools (0 = TensorFlow's default). */
-  public ConfigProto sessionConfig(int intraOpThreads, int interOpThreads) {
-    var config = ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(intraOpThreads)
-        .setInterOpParallelismThreads(interOpThreads)
+  /** Session options for this plan, with its thread pools. */
+  public ConfigProto sessionConfig() {
+    var config = threads.applyTo(ConfigProto.newBuilder())
         .setLogDevicePlacement(logPlacement)
         .setAllowSoftPlacement(true)  // ops without a GPU kernel fall back to the CPU
         .setGpuOptions(GPUOptions.newBuilder().setAllowGrowth(true));
@@ -103,14 +111,14 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
   }
 
   /** The devices a session with default options would see, through TensorFlow's C API. */
-  static List<DeviceInfo> listDevices() {
+  static List<DeviceInfo> listDevices(ThreadPools threads) {
     TensorFlow.version();  // loads the native library
     var devices = new ArrayList<DeviceInfo>();
     try (var scope = new PointerScope()) {
       TF_Status status = TF_Status.newStatus();
       var graph = TF_NewGraph();
       var options = TF_NewSessionOptions();
-      byte[] config = ConfigProto.newBuilder()
+      byte[] config = threads.applyTo(ConfigProto.newBuilder())
           .setGpuOptions(GPUOptions.newBuilder().setAllowGrowth(true)).build().toByteArray();
       TF_SetConfig(options, new BytePointer(config), config.length, status);
       status.throwExceptionIfNotOK();

@@ -63,7 +63,7 @@ public final class ModelLoader {
    * CPU with GPUs hidden; GPU memory grows as needed. Replaces any {@link #sessionConfig}.
    */
   public ModelLoader device(DevicePlan plan) {
-    return sessionConfig(plan.sessionConfig(0, 0));
+    return sessionConfig(plan.sessionConfig());
   }
 
   /** {@link #device(DevicePlan)} for a choice: {@code GPU} throws when TensorFlow sees none. */

@@ -42,7 +42,7 @@ public final class BenchMain {
       return;
     }
     var options = Args.parse(Arrays.copyOfRange(args, 1, args.length));
-    dev.tfmnist.cli.NativeLog.configure(false);
+    dev.tfmnist.cli.NativeLog.configure(false, dev.tfmnist.device.ThreadPools.DEFAULT);
     try {
       switch (args[0]) {
         case "matmul" -> MatMulCeiling.run(options);

@@ -44,7 +44,8 @@ public class EvaluationBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    dev.tfmnist.cli.NativeLog.configure(false);
+    dev.tfmnist.cli.NativeLog.configure(false,
+        new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads, true));
     data = MnistDataset.load(Path.of(dataDir));
     var o = TrainingConfig.ORIGINAL;
     trainer = new MnistTrainer(new TrainingConfig(o.steps(), o.batchSize(), o.learningRate(),

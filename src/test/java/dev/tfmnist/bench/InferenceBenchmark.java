@@ -63,7 +63,7 @@ public class InferenceBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    dev.tfmnist.cli.NativeLog.configure(false);
+    dev.tfmnist.cli.NativeLog.configure(false, dev.tfmnist.device.ThreadPools.DEFAULT);
     if (model.isEmpty() || dataDir.isEmpty()) {
       throw new IllegalArgumentException("-p model=DIR and -p dataDir=DIR are required");
     }

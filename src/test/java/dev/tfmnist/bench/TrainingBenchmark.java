@@ -74,7 +74,8 @@ public class TrainingBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    dev.tfmnist.cli.NativeLog.configure(false);
+    dev.tfmnist.cli.NativeLog.configure(false,
+        new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads, true));
     if (dataDir.isEmpty()) {
       throw new IllegalArgumentException("-p dataDir=DIR is required");
     }

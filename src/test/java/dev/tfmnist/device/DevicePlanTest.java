@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  */
 class DevicePlanTest {
   private static final boolean GPU_VISIBLE =
-      DevicePlan.listDevices().stream().anyMatch(DeviceInfo::isGpu);
+      DevicePlan.listDevices(ThreadPools.DEFAULT).stream().anyMatch(DeviceInfo::isGpu);
 
   @Test
   void listsTheCpuAndSaysWhichBuildThisIs() {
@@ -27,13 +27,13 @@ class DevicePlanTest {
 
   @Test
   void cpuChoiceHidesGpusAndEveryPlanGrowsGpuMemoryOnDemand() {
-    var config = DevicePlan.resolve(DeviceChoice.CPU, false).sessionConfig(2, 1);
+    var config = DevicePlan.resolve(DeviceChoice.CPU, false, new ThreadPools(2, 1, true)).sessionConfig();
     assertEquals(0, config.getDeviceCountOrThrow("GPU"));
     assertTrue(config.getGpuOptions().getAllowGrowth());
     assertEquals(2, config.getIntraOpParallelismThreads());
     assertEquals(1, config.getInterOpParallelismThreads());
     assertTrue(config.getAllowSoftPlacement());
-    assertTrue(DevicePlan.resolve(DeviceChoice.CPU, true).sessionConfig(0, 0).getLogDevicePlacement());
+    assertTrue(DevicePlan.resolve(DeviceChoice.CPU, true).sessionConfig().getLogDevicePlacement());
   }
 
   @Test
@@ -44,7 +44,7 @@ class DevicePlanTest {
       var note = plan.note().orElseThrow();
       assertTrue(note.startsWith("note: no GPU visible (") && note.endsWith("); running on the CPU"), note);
       assertFalse(note.contains("\n"));
-      assertFalse(plan.sessionConfig(0, 0).getDeviceCountMap().isEmpty(), "GPUs not hidden");
+      assertFalse(plan.sessionConfig().getDeviceCountMap().isEmpty(), "GPUs not hidden");
     }
   }
 
