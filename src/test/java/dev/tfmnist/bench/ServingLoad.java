@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A closed-loop load generator for ServeMnist's {@code :predict} on loopback: C workers, each with
- * one request in flight at a time, single-image {@code {"instances": [[784 floats]]}} bodies
+ * one request in flight at a time on its own keep-alive connection ({@link LoopbackConnection}), single-image {@code {"instances": [[784 floats]]}} bodies
  * cycling through the first 100 MNIST test images. The server first gets {@code
  * --server-warmup-seconds} of traffic at concurrency 16; every level then warms up (dropped),
  * then runs until {@code --seconds} have passed or each worker has sent its share of {@code
@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ServingLoad {
   private static final int BODIES = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final byte[] PREDICTIONS = "\"predictions\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private ServingLoad() {}
 
@@ -47,7 +48,8 @@ final class ServingLoad {
     List<Integer> levels = a.intList("concurrency", "1,16,64");
     URI predict = URI.create(model + ":predict");
     URI stats = URI.create(model + "/stats");
-    List<String> bodies = bodies(Path.of(a.required("data-dir")));
+    List<byte[]> bodies = bodies(Path.of(a.required("data-dir"))).stream()
+        .map(json -> LoopbackConnection.post(predict, json)).toList();
 
     long serverPid = Long.parseLong(a.get("server-pid", "0"));
     int clockTicks = a.getInt("clk-tck", 100);
@@ -55,10 +57,12 @@ final class ServingLoad {
     if (serverWarmup > 0) {
       // JIT-compiles the server's request path (and TensorFlow's first runs at every batch size
       // up to 16) before any level is measured; each level then warms up once more on its own
-      drive(new Clients(16), predict, bodies, 16, serverWarmup, Integer.MAX_VALUE);
+      try (var clients = new Clients(predict, 16)) {
+        drive(clients, predict, bodies, 16, serverWarmup, Integer.MAX_VALUE);
+      }
     }
     for (int concurrency : levels) {
-      try (var clients = new Clients(concurrency)) {
+      try (var clients = new Clients(predict, concurrency)) {
         drive(clients, predict, bodies, concurrency, warmupSeconds, Integer.MAX_VALUE);
         JsonNode before = get(clients.client(0), stats);
         long serverCpu0 = serverPid > 0 ? cpuTicks(serverPid) : 0;
@@ -99,28 +103,35 @@ final class ServingLoad {
     }
   }
 
-  /**
-   * One HttpClient shared by the workers of a level, as a service would share it: it keeps one
-   * keep-alive connection per request in flight. A fresh one per level, so levels share nothing.
-   */
+  /** One keep-alive connection per worker, as many as requests in flight. */
   private static final class Clients implements AutoCloseable {
-    private final HttpClient client;
+    private final HttpClient statsClient = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+    private final LoopbackConnection[] connections;
 
-    Clients(int concurrency) {
-      client = HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5))
-          .build();
+    Clients(URI predict, int concurrency) {
+      connections = new LoopbackConnection[concurrency];
+      for (int w = 0; w < concurrency; w++) {
+        connections[w] = new LoopbackConnection(predict);
+      }
     }
 
+    LoopbackConnection connection(int worker) {
+      return connections[worker];
+    }
+
+    /** For the stats endpoint, read twice per level. */
     HttpClient client(int worker) {
-      return client;
+      return statsClient;
     }
 
     @Override
-    public void close() {
-      // Java 17's HttpClient has no close(); its threads are daemons and its connections go
-      // when the client is collected or the process ends.
+    public void close() throws IOException {
+      for (var connection : connections) {
+        connection.close();
+      }
     }
   }
 
@@ -139,7 +150,7 @@ final class ServingLoad {
     }
   }
 
-  private static Level drive(Clients clients, URI predict, List<String> bodies, int concurrency,
+  private static Level drive(Clients clients, URI predict, List<byte[]> bodies, int concurrency,
       double seconds, int perWorkerCap) throws InterruptedException {
     int capacity = (int) Math.min(perWorkerCap, 2_000_000L);
     long[][] latencies = new long[concurrency][];
@@ -154,26 +165,27 @@ final class ServingLoad {
       int worker = w;
       latencies[w] = new long[Math.min(capacity, 1 << 16)];
       var thread = new Thread(() -> {
-        HttpClient client = clients.client(worker);
+        LoopbackConnection connection = clients.connection(worker);
         try {
           start.await();
           long deadline = bounds[1];
           int i = worker;
           while (counts[worker] + errors[worker] < capacity && System.nanoTime() < deadline) {
-            var request = HttpRequest.newBuilder(predict)
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(bodies.get(i++ % bodies.size())))
-                .build();
+            byte[] request = bodies.get(i++ % bodies.size());
             long t0 = System.nanoTime();
             String problem = null;
             try {
-              HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-              if (response.statusCode() != 200 || !response.body().contains("\"predictions\"")) {
-                problem = "HTTP " + response.statusCode() + " " + abbreviate(response.body());
+              int status = connection.send(request);
+              if (status != 200 || !connection.bodyContains(PREDICTIONS)) {
+                problem = "HTTP " + status + " " + abbreviate(connection.body());
               }
             } catch (IOException e) {
               problem = e.toString();
+              try {
+                connection.close();  // the next request reconnects
+              } catch (IOException ignored) {
+                // already broken
+              }
             }
             long elapsed = System.nanoTime() - t0;
             if (problem != null) {

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 import org.tensorflow.ndarray.Shape;
 
 /**
@@ -24,7 +25,10 @@ import org.tensorflow.ndarray.Shape;
  * dimension but the first are stacked along dimension 0, run as one batch, and the outputs are
  * split back by rows. A batch starts when it reaches {@code maxBatchSize} rows or when its first
  * request has waited {@code batchTimeout}; while one batch runs the next one fills, so under load
- * batches grow by themselves.
+ * batches grow by themselves. A request that is alone, while the previous batch was alone too and
+ * the front end reports no other request on its way (accepted, not yet submitted), runs at once
+ * instead of paying the whole timeout for nobody: a client without concurrency is not slowed
+ * down, and under load batches wait as before.
  *
  * <p>Signatures whose inputs or outputs are not all batched (an unknown dimension 0) run each
  * request alone, in the caller's thread. Inputs are validated before they join a batch, so one
@@ -39,6 +43,8 @@ public final class DynamicBatcher implements AutoCloseable {
   private final AtomicLong requests = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
   private final ConcurrentHashMap<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
+  private final IntSupplier arriving;
+  private int previousBatchTasks;  // guarded by lock
   private boolean closing;
 
   /** One caller's request and where its answer goes. */
@@ -48,8 +54,18 @@ public final class DynamicBatcher implements AutoCloseable {
   /** What must agree for requests to share a batch: predictor, and each input's row shape. */
   private record Key(Predictor predictor, Map<String, Shape> rowShapes) {}
 
+  /** A batcher that always gives the first request of a batch its timeout to find company. */
   public DynamicBatcher(BatchingOptions options) {
+    this(options, () -> 1);
+  }
+
+  /**
+   * @param arriving how many requests the caller has accepted but not yet submitted (an HTTP
+   *     server: bodies being read and parsed); while it is 0 a batch starts without waiting
+   */
+  public DynamicBatcher(BatchingOptions options, IntSupplier arriving) {
     this.options = options;
+    this.arriving = arriving;
     for (int i = 0; i < options.threads(); i++) {
       var worker = new Thread(this::work, "dynamic-batcher-" + i);
       worker.setDaemon(true);
@@ -152,7 +168,8 @@ public final class DynamicBatcher implements AutoCloseable {
           }
         }
         long left = deadline - System.nanoTime();
-        if (rows >= options.maxBatchSize() || left <= 0 || closing) {
+        boolean nobodyComing = batch.size() == 1 && previousBatchTasks <= 1 && arriving.getAsInt() == 0;
+        if (rows >= options.maxBatchSize() || left <= 0 || closing || nobodyComing) {
           break;
         }
         try {
@@ -162,6 +179,7 @@ public final class DynamicBatcher implements AutoCloseable {
           break;
         }
       }
+      previousBatchTasks = batch.size();
       return batch;
     } finally {
       lock.unlock();

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serves one loaded model over TensorFlow Serving's REST API, on Undertow:
@@ -58,8 +59,10 @@ public final class ModelServer implements AutoCloseable {
   private ModelServer(Builder b) throws IOException {
     this.name = b.name;
     this.version = b.model.version().orElse(1);
-    this.batcher = Optional.ofNullable(b.batching).map(DynamicBatcher::new);
-    this.api = new RestApi(b.model, b.name, version, b.maxRequestBytes, batcher);
+    var arriving = new AtomicInteger();
+    this.batcher = Optional.ofNullable(b.batching)
+        .map(options -> new DynamicBatcher(options, arriving::get));
+    this.api = new RestApi(b.model, b.name, version, b.maxRequestBytes, batcher, arriving);
     this.graceful = new GracefulShutdownHandler(api);
     HttpHandler root = exchange -> {
       if (stopping) {

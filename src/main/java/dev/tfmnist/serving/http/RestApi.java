@@ -71,9 +71,12 @@ final class RestApi implements HttpHandler {
   private final Optional<DynamicBatcher> batcher;
   private final Map<String, Predictor> predictors = new ConcurrentHashMap<>();
   private final AtomicInteger inFlightPredictions = new AtomicInteger();
+  /** Predictions being read and parsed, not yet handed to the batcher: its hint to wait. */
+  private final AtomicInteger arriving;
 
   RestApi(LoadedModel model, String name, long version, long maxRequestBytes,
-      Optional<DynamicBatcher> batcher) {
+      Optional<DynamicBatcher> batcher, AtomicInteger arriving) {
+    this.arriving = arriving;
     this.model = model;
     this.name = name;
     this.version = version;
@@ -235,6 +238,8 @@ final class RestApi implements HttpHandler {
 
   private void predict(HttpServerExchange exchange) {
     inFlightPredictions.incrementAndGet();
+    arriving.incrementAndGet();
+    boolean parsing = true;
     try {
       JsonNode request = parse(readBody(exchange));
       if (!request.isObject()) {
@@ -252,6 +257,8 @@ final class RestApi implements HttpHandler {
       Map<String, TensorValue> inputs = rows
           ? RequestFormats.fromInstances(request.get("instances"), signature)
           : RequestFormats.fromInputs(request.get("inputs"), signature);
+      arriving.decrementAndGet();
+      parsing = false;
       Prediction prediction = run(predictor, inputs);
       sendJson(exchange, 200, out -> writePrediction(out, prediction, rows));
     } catch (InvalidInputException e) {
@@ -262,6 +269,9 @@ final class RestApi implements HttpHandler {
       // the model or the batcher was closed under this request
       throw new ApiException(503, e.getMessage());
     } finally {
+      if (parsing) {
+        arriving.decrementAndGet();
+      }
       inFlightPredictions.decrementAndGet();
     }
   }

@@ -77,6 +77,28 @@ class DynamicBatcherTest {
   }
 
   @Test
+  void aLoneRequestWaitsForCompanyOnlyWhileOthersAreArriving() throws Exception {
+    var options = BatchingOptions.builder().batchTimeout(Duration.ofMillis(400)).build();
+    var input = TensorValue.ofFloats(Shape.of(1, 784), TestModels.testImages(0, 1));
+    var arriving = new java.util.concurrent.atomic.AtomicInteger();
+    try (var batcher = new DynamicBatcher(options, arriving::get)) {
+      batcher.submit(predictor, Map.of("xs", input)).get();  // the first run sets TensorFlow up
+      long t0 = System.nanoTime();
+      batcher.submit(predictor, Map.of("xs", input)).get();
+      long alone = System.nanoTime() - t0;
+
+      arriving.set(1);  // a request the front end is still parsing, which never comes
+      t0 = System.nanoTime();
+      batcher.submit(predictor, Map.of("xs", input)).get();
+      long waited = System.nanoTime() - t0;
+
+      assertTrue(alone < 200_000_000L, "nobody arriving, yet the request took " + alone / 1e6 + " ms");
+      assertTrue(waited >= 390_000_000L, "someone arriving, yet the batch started after "
+          + waited / 1e6 + " ms instead of the 400 ms timeout");
+    }
+  }
+
+  @Test
   void aRequestLargerThanTheMaximumRunsAlone() throws Exception {
     var options = BatchingOptions.builder().maxBatchSize(4).build();
     try (var batcher = new DynamicBatcher(options)) {
