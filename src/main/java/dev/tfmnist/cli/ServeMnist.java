@@ -54,6 +54,9 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--no-batching", description = "Run every request on its own.")
   boolean noBatching;
 
+  @Option(names = "--no-warm-up", description = "Listen at once, without first running the model on zeros at every batch size.")
+  boolean noWarmUp;
+
   @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
   long maxRequestBytes = 32L << 20;
 
@@ -97,7 +100,8 @@ public final class ServeMnist implements Callable<Integer> {
           .host(host)
           .port(port)
           .maxRequestBytes(maxRequestBytes)
-          .batching(batching);
+          .batching(batching)
+          .warmUp(!noWarmUp);
       out.print(loaded.signatureTable());
       try (var server = builder.start()) {
         return serveUntilStopped(server);
@@ -125,6 +129,10 @@ public final class ServeMnist implements Callable<Integer> {
       Runtime.getRuntime().halt(finished ? 0 : 1);
     }, "ServeMnist-shutdown"));
 
+    if (server.warmUpRuns() > 0) {
+      out.printf(java.util.Locale.ROOT, "Warmed up: %d runs on zeros in %.2f s (--no-warm-up to skip)%n",
+          server.warmUpRuns(), server.warmUpTime().toNanos() / 1e9);
+    }
     out.println("Serving " + server.name() + " version " + server.version() + " at "
         + server.modelUri());
     out.flush();

@@ -77,6 +77,35 @@ public final class Predictor {
     }
   }
 
+  /**
+   * Runs the signature on zeros once at every batch size from 1 to {@code maxRows}, so that the
+   * first real requests do not pay for what TensorFlow does on a first run: Grappler optimizing
+   * the graph for this feed and fetch set, and oneDNN building its kernels for each input shape.
+   * Returns the number of runs: 0 when the signature has an input that is not a batch of
+   * fixed-size rows of numbers or booleans (there are no zeros to make for it).
+   */
+  public int warmUp(int maxRows) {
+    if (!signature.isBatchable()) {
+      return 0;
+    }
+    for (TensorSpec spec : signature.inputs().values()) {
+      if (spec.shape().tail().hasUnknownDimension() || spec.dtype() == DataType.DT_STRING) {
+        return 0;
+      }
+    }
+    for (int rows = 1; rows <= maxRows; rows++) {
+      var zeros = new LinkedHashMap<String, TensorValue>();
+      for (TensorSpec spec : signature.inputs().values()) {
+        Shape shape = Shape.of(rows).append(spec.shape().tail());
+        Object data = java.lang.reflect.Array.newInstance(
+            TensorValue.arrayClass(spec.dtype()).getComponentType(), (int) shape.size());
+        zeros.put(spec.key(), TensorValue.wrap(spec.dtype(), shape, data));
+      }
+      predict(zeros);
+    }
+    return maxRows;
+  }
+
   /** For a signature with a single input. */
   public Prediction predict(TensorValue input) {
     return predict(Map.of(singleInputKey(), input));

@@ -12,6 +12,13 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Collections;
+import dev.tfmnist.serving.SignatureInfo;
+import dev.tfmnist.serving.TensorSpec;
+import org.tensorflow.proto.DataType;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -54,6 +61,9 @@ public final class ModelServer implements AutoCloseable {
   private final Optional<DynamicBatcher> batcher;
   private final InetSocketAddress address;
   private boolean stopped;
+  private static final int WARM_UP_REQUESTS = 30;
+  private int warmUpRuns;
+  private final Duration warmUpTime;
   private volatile boolean stopping;
 
   private ModelServer(Builder b) throws IOException {
@@ -71,6 +81,17 @@ public final class ModelServer implements AutoCloseable {
         graceful.handleRequest(exchange);
       }
     };
+    long warmStart = System.nanoTime();
+    if (b.warmUp) {
+      int rows = b.batching == null ? 1 : b.batching.maxBatchSize();
+      for (String key : b.model.signatures().keySet()) {
+        try {
+          warmUpRuns += b.model.predictor(key).warmUp(rows);
+        } catch (RuntimeException zerosRefused) {
+          // a graph may check its inputs' values; that signature warms up on its first requests
+        }
+      }
+    }
     this.undertow = Undertow.builder()
         .addHttpListener(b.port, b.host)
         .setIoThreads(b.ioThreads)
@@ -88,6 +109,48 @@ public final class ModelServer implements AutoCloseable {
           + (cause instanceof BindException ? cause.getMessage() : cause.toString()), e);
     }
     this.address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
+    if (b.warmUp) {
+      warmUpOverHttp(b.model);
+    }
+    this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
+  }
+
+  /**
+   * Sends a few single-row requests of zeros to the default signature through the server itself,
+   * so the first client does not wait while the JVM loads and compiles the request path (about
+   * 100 ms on its first request here). Only for the common shape, one input of rows of numbers;
+   * these requests count in the stats like any others.
+   */
+  private void warmUpOverHttp(LoadedModel model) {
+    SignatureInfo signature = model.signatures().get(SignatureInfo.DEFAULT_KEY);
+    if (signature == null || signature.inputs().size() != 1) {
+      return;
+    }
+    TensorSpec spec = signature.inputs().values().iterator().next();
+    if (!spec.isBatched() || spec.rank() != 2 || spec.shape().get(1) < 1
+        || spec.dtype() == DataType.DT_STRING || spec.dtype() == DataType.DT_BOOL) {
+      return;
+    }
+    String row = String.join(",", Collections.nCopies((int) spec.shape().get(1), "0"));
+    var request = HttpRequest.newBuilder(URI.create(modelUri() + ":predict"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[" + row + "]]}"))
+        .build();
+    var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    for (int i = 0; i < WARM_UP_REQUESTS; i++) {
+      try {
+        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+          return;  // the model refuses zeros: it warms up on its first real requests
+        }
+      } catch (IOException e) {
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      warmUpRuns++;
+    }
   }
 
   public static Builder builder(LoadedModel model) {
@@ -104,6 +167,7 @@ public final class ModelServer implements AutoCloseable {
     private BatchingOptions batching = BatchingOptions.DEFAULT;
     private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
     private int workerThreads = 64;
+    private boolean warmUp = true;
 
     private Builder(LoadedModel model) {
       this.model = Objects.requireNonNull(model, "model");
@@ -149,6 +213,15 @@ public final class ModelServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether to run every signature on zeros at each batch size the server can form (1 without
+     * batching) before listening; default on. See {@link dev.tfmnist.serving.Predictor#warmUp}.
+     */
+    public Builder warmUp(boolean warmUp) {
+      this.warmUp = warmUp;
+      return this;
+    }
+
     /** Threads that parse requests and wait for predictions; default 64. */
     public Builder workerThreads(int threads) {
       if (threads < 1) {
@@ -186,6 +259,15 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /** Predictions being parsed, run or answered right now. */
+  /** Runs made to warm the model up before listening, and how long they took. */
+  public int warmUpRuns() {
+    return warmUpRuns;
+  }
+
+  public Duration warmUpTime() {
+    return warmUpTime;
+  }
+
   public int inFlightPredictions() {
     return api.inFlightPredictions();
   }

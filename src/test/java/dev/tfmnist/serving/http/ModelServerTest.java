@@ -245,6 +245,18 @@ class ModelServerTest {
   }
 
   @Test
+  void warmUpRunsEveryBatchSizeThenTheHttpPathBeforeListening() throws Exception {
+    // the shared server batches up to 32: 32 runs on zeros, then 30 requests through HTTP
+    assertEquals(32 + 30, server.warmUpRuns());
+    try (var unbatched = ModelServer.builder(model).name("mnist").port(0).batching(null).start();
+        var cold = ModelServer.builder(model).name("mnist").port(0).warmUp(false).start()) {
+      assertEquals(1 + 30, unbatched.warmUpRuns());
+      assertEquals(0, cold.warmUpRuns());
+      assertEquals(0, cold.batchStats().orElseThrow().requests());
+    }
+  }
+
+  @Test
   void sixteenConcurrentClientsGetTheirOwnAnswersInBatches() throws Exception {
     int clients = 16;
     int requestsEach = 200;
