@@ -199,11 +199,11 @@ def cmd_table(args):
                      g("train.java.trainer.steps_measured", 0) or 0,
                      g("train.python.steps_measured", 0) or 0) + busy("train-java", "train-python")])
     ratios.append(("training", ratio(jt, pt), "Java images/s over Python's"))
-    for impl, what in (("reuse", "reused input tensors"),
-                       ("fused", "gradient edges moved, Grappler fuses")):
+    for impl, what in (("plain", "before: gradient edges not moved, no fusion"),
+                       ("reuse", "prototype: reused input tensors")):
         jr = g("train.java.%s.images_per_s" % impl)
         if jr is not None:
-            rows.append(["  prototype: " + what, "images/s", fmt_num(jr), "-",
+            rows.append(["  " + what, "images/s", fmt_num(jr), "-",
                          fmt_ratio(ratio(jr, pt)), fmt_pct(of_ceiling_train(jr)), "-", "", "", "",
                          "%s ms/step; vs MnistTrainer: %s" % (
                              fmt_num(g("train.java.%s.ms_per_step" % impl)), fmt_ratio(ratio(jr, jt)))

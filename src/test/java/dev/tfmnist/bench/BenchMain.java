@@ -51,7 +51,6 @@ public final class BenchMain {
         case "load" -> ServingLoad.run(options);
         case "eval" -> eval(options);
         case "profile" -> StepProfile.run(options);
-        case "fused-parity" -> fusedParity(options);
         default -> throw new IllegalArgumentException("unknown subcommand " + args[0]);
       }
     } catch (IllegalArgumentException e) {
@@ -96,44 +95,6 @@ public final class BenchMain {
       result(key + ".steps_measured", measuredOps(r));
     }
     reportRss(rss, "train.java.");
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // the fused prototype computes the same losses as MnistTrainer, bit for bit
-
-  private static void fusedParity(Args a) throws IOException {
-    int steps = a.getInt("steps", 50);
-    var data = dev.tfmnist.data.MnistDataset.load(Path.of(a.required("data-dir")));
-    var config = dev.tfmnist.training.TrainingConfig.ORIGINAL;
-    var indices = new int[TrainingBenchmark.BATCH];
-    var xs = new float[TrainingBenchmark.BATCH * 784];
-    var ys = new float[TrainingBenchmark.BATCH * 10];
-    float[][] losses = new float[2][steps];
-    try (var trainer = new dev.tfmnist.training.MnistTrainer(config);
-        var fused = new TrainingBenchmark.Rewired(config)) {
-      for (int run = 0; run < 2; run++) {
-        var sampler = new dev.tfmnist.data.BatchSampler(data.train().count(), config.seed());
-        for (int step = 0; step < steps; step++) {
-          sampler.next(indices);
-          data.train().fillBatch(indices, xs, ys);
-          losses[run][step] = run == 0
-              ? trainer.trainStep(step, xs, ys, TrainingBenchmark.BATCH)
-              : fused.trainStep(step, xs, ys);
-        }
-      }
-    }
-    int differ = 0;
-    for (int step = 0; step < steps; step++) {
-      if (Float.floatToIntBits(losses[0][step]) != Float.floatToIntBits(losses[1][step])) {
-        differ++;
-      }
-    }
-    result("fused.parity.steps", steps);
-    result("fused.parity.losses_differing", differ);
-    result("fused.parity.first_loss_trainer", losses[0][0]);
-    result("fused.parity.first_loss_fused", losses[1][0]);
-    result("fused.parity.last_loss_trainer", losses[0][steps - 1]);
-    result("fused.parity.last_loss_fused", losses[1][steps - 1]);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -36,12 +36,11 @@ import org.tensorflow.types.TInt64;
  * <p>{@code impl}:
  * <ul>
  *   <li>{@code trainer}: {@link MnistTrainer#trainStep}, what TrainMnist runs;
- *   <li>{@code reuse}: a prototype on the same graph ({@link MnistCnn}) that allocates its four
+ *   <li>{@code reuse}: a prototype on MnistTrainer's graph that allocates its four
  *       input tensors once and copies each batch into them, to show what per-step tensor
  *       allocation costs;
- *   <li>{@code fused}: a prototype of the same graph with two kinds of gradient edges moved (see
- *       {@link Rewired}) so that Grappler's remapper can fuse Conv2D/MatMul + bias Add (+ Relu) as
- *       it does for Python's graph; same values, bit for bit.
+ *   <li>{@code plain}: the graph without {@link dev.tfmnist.model.FusibleGradients}' edge moves
+ *       ({@link Plain}), what MnistTrainer ran before them.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -70,7 +69,7 @@ public class TrainingBenchmark {
   private int step;
   private MnistTrainer trainer;
   private Reusing reusing;
-  private Rewired rewired;
+  private Plain plain;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -91,9 +90,9 @@ public class TrainingBenchmark {
     switch (impl) {
       case "trainer" -> trainer = new MnistTrainer(config);
       case "reuse" -> reusing = new Reusing(config);
-      case "fused" -> rewired = new Rewired(config);
+      case "plain" -> plain = new Plain(config);
       default -> throw new IllegalArgumentException("impl " + impl
-          + ", expected trainer, reuse or fused");
+          + ", expected trainer, reuse or plain");
     }
   }
 
@@ -103,7 +102,7 @@ public class TrainingBenchmark {
     data.train().fillBatch(indices, xs, ys);
     float loss = trainer != null ? trainer.trainStep(step, xs, ys, BATCH)
         : reusing != null ? reusing.trainStep(step, xs, ys)
-        : rewired.trainStep(step, xs, ys);
+        : plain.trainStep(step, xs, ys);
     step++;
     if (!Float.isFinite(loss)) {
       throw new IllegalStateException("loss " + loss + " at step " + step);
@@ -120,75 +119,30 @@ public class TrainingBenchmark {
     if (reusing != null) {
       reusing.close();
     }
-    if (rewired != null) {
-      rewired.close();
+    if (plain != null) {
+      plain.close();
     }
   }
 
   /**
-   * MnistCnn's training graph, exported, with two kinds of edges moved, and imported into a new
-   * graph. TensorFlow's C++ gradients (which TensorFlow Java uses) keep the pre-activation values
-   * alive: the bias Add's gradient takes {@code Shape} of the Conv2D/MatMul output, and {@code
-   * ReluGrad} reads the Relu's input. Python's gradients read neither, so Grappler's remapper fuses
-   * Conv2D/MatMul + Add + Relu into one oneDNN op there and not here. Both edges can read the Relu's
-   * output instead (same shape; {@code relu(x) > 0} exactly where {@code x > 0}), which gives
-   * bit-identical losses and lets the fusion happen.
+   * MnistCnn's training graph as TensorFlow Java builds it, without {@link
+   * dev.tfmnist.model.FusibleGradients}' edge moves: what MnistTrainer ran before them, for the
+   * before/after row. Grappler cannot fuse Conv2D/MatMul + Add + Relu in it.
    */
-  static final class Rewired implements AutoCloseable {
+  static final class Plain implements AutoCloseable {
     private final Graph graph = new Graph();
     private final Session session;
     private final TFloat32 keep;
     private final long seed;
 
-    Rewired(TrainingConfig config) {
+    Plain(TrainingConfig config) {
       seed = config.seed();
-      org.tensorflow.proto.GraphDef original;
-      try (var built = new Graph()) {
-        new MnistCnn(built, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
-        original = built.toGraphDef();
-      }
-      // importGraphDef registers the imported initializers: the session runs them on first use
-      // (running them again by hand would draw the random initial weights a second time)
-      graph.importGraphDef(rewire(original));
+      new MnistCnn(graph, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
       session = new Session(graph, ConfigProto.newBuilder()
           .setIntraOpParallelismThreads(config.intraOpThreads())
           .setInterOpParallelismThreads(config.interOpThreads())
           .build());
       keep = TFloat32.scalarOf(config.keepProb());
-    }
-
-    static org.tensorflow.proto.GraphDef rewire(org.tensorflow.proto.GraphDef def) {
-      var builder = def.toBuilder();
-      var ops = new java.util.HashMap<String, String>();
-      var reluOf = new java.util.HashMap<String, String>();  // pre-activation -> Relu
-      for (var node : def.getNodeList()) {
-        ops.put(node.getName(), node.getOp());
-        if (node.getOp().equals("Relu")) {
-          reluOf.put(plain(node.getInput(0)), node.getName());
-        }
-      }
-      var post = new java.util.HashMap<String, String>();  // contraction or Add -> Relu (or Add)
-      for (var node : def.getNodeList()) {
-        if (node.getOp().equals("Add")) {
-          String contraction = plain(node.getInput(0));
-          String op = ops.get(contraction);
-          if ("Conv2D".equals(op) || "MatMul".equals(op)) {
-            post.put(contraction, reluOf.getOrDefault(node.getName(), node.getName()));
-          }
-        }
-      }
-      for (var node : builder.getNodeBuilderList()) {
-        if (node.getOp().equals("Shape") && post.containsKey(plain(node.getInput(0)))) {
-          node.setInput(0, post.get(plain(node.getInput(0))));
-        } else if (node.getOp().equals("ReluGrad") && reluOf.containsKey(plain(node.getInput(1)))) {
-          node.setInput(1, reluOf.get(plain(node.getInput(1))));
-        }
-      }
-      return builder.build();
-    }
-
-    private static String plain(String input) {
-      return input.endsWith(":0") ? input.substring(0, input.length() - 2) : input;
     }
 
     float trainStep(int step, float[] xs, float[] ys) {
@@ -218,8 +172,6 @@ public class TrainingBenchmark {
   /** The training graph with input tensors made once and refilled every step. */
   static final class Reusing implements AutoCloseable {
     private final Graph graph = new Graph();
-    private final MnistCnn cnn;
-    private final MnistCnn.Training training;
     private final Session session;
     private final TFloat32 x;
     private final TFloat32 y;
@@ -229,8 +181,10 @@ public class TrainingBenchmark {
 
     Reusing(TrainingConfig config) {
       seed = config.seed();
-      cnn = new MnistCnn(graph, config.seed());
-      training = cnn.training(config.learningRate(), Loss.ORIGINAL);
+      try (var built = new Graph()) {  // MnistTrainer's graph, edges moved
+        new MnistCnn(built, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
+        graph.importGraphDef(dev.tfmnist.model.FusibleGradients.rewrite(built.toGraphDef()).graphDef());
+      }
       session = new Session(graph, ConfigProto.newBuilder()
           .setIntraOpParallelismThreads(config.intraOpThreads())
           .setInterOpParallelismThreads(config.interOpThreads())
@@ -246,12 +200,12 @@ public class TrainingBenchmark {
       y.copyFrom(DataBuffers.of(ys, true, false));
       dropoutSeed.setLong(step, 1);
       try (var result = session.runner()
-          .feed(cnn.xs, x)
-          .feed(training.ys(), y)
-          .feed(cnn.keepProb, keep)
-          .feed(cnn.dropoutSeed, dropoutSeed)
-          .addTarget(training.trainStep())
-          .fetch(training.crossEntropy())
+          .feed("xs", x)
+          .feed("ys", y)
+          .feed("keep_prob", keep)
+          .feed("dropout_seed", dropoutSeed)
+          .addTarget("train_step")
+          .fetch("cross_entropy")
           .run()) {
         return ((TFloat32) result.get(0)).getFloat();
       }
