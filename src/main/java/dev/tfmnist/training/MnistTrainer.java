@@ -2,7 +2,6 @@ package dev.tfmnist.training;
 
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
-import dev.tfmnist.model.FusibleGradients;
 import dev.tfmnist.model.GraphNames;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.model.ModelSummary;
@@ -16,7 +15,6 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.op.Op;
 import org.tensorflow.proto.ConfigProto;
-import org.tensorflow.proto.GraphDef;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TInt64;
@@ -32,6 +30,8 @@ public final class MnistTrainer implements AutoCloseable {
 
   private final TrainingConfig config;
   private final Graph graph;
+  private final MnistCnn cnn;
+  private final MnistCnn.Training training;
   private final Session session;
   private ModelRestore modelRestore;
 
@@ -48,24 +48,12 @@ public final class MnistTrainer implements AutoCloseable {
     this.config = config;
     this.graph = new Graph();
     try {
-      graph.importGraphDef(trainingGraph(config));
+      this.cnn = new MnistCnn(graph, config.seed());
+      this.training = cnn.training(config.learningRate(), config.loss());
       this.session = new Session(graph, sessionConfig);
     } catch (RuntimeException e) {
       graph.close();
       throw e;
-    }
-  }
-
-  /**
-   * {@link MnistCnn}'s training graph with {@link FusibleGradients}' edges moved: the same values,
-   * and Grappler fuses Conv2D/MatMul + Add + Relu as it does for Python's graph. The graph is
-   * built, exported and imported; the import keeps the variables' initializers, which the session
-   * runs before its first step.
-   */
-  private static GraphDef trainingGraph(TrainingConfig config) {
-    try (var built = new Graph()) {
-      new MnistCnn(built, config.seed()).training(config.learningRate(), config.loss());
-      return FusibleGradients.rewrite(built.toGraphDef()).graphDef();
     }
   }
 
@@ -97,12 +85,12 @@ public final class MnistTrainer implements AutoCloseable {
         var keep = TFloat32.scalarOf(config.keepProb());
         var dropoutSeed = TInt64.vectorOf(config.seed(), step);
         var result = session.runner()
-            .feed(GraphNames.XS, x)
-            .feed(GraphNames.YS, y)
-            .feed(GraphNames.KEEP_PROB, keep)
-            .feed(GraphNames.DROPOUT_SEED, dropoutSeed)
-            .addTarget(GraphNames.TRAIN_STEP)
-            .fetch(GraphNames.CROSS_ENTROPY)
+            .feed(cnn.xs, x)
+            .feed(training.ys(), y)
+            .feed(cnn.keepProb, keep)
+            .feed(cnn.dropoutSeed, dropoutSeed)
+            .addTarget(training.trainStep())
+            .fetch(training.crossEntropy())
             .run()) {
       return ((TFloat32) result.get(0)).getFloat();
     }
@@ -120,9 +108,9 @@ public final class MnistTrainer implements AutoCloseable {
       try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
           var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
           var result = session.runner()
-              .feed(GraphNames.XS, x)
-              .feed(GraphNames.YS, y)
-              .fetch(GraphNames.ACCURACY)
+              .feed(cnn.xs, x)
+              .feed(training.ys(), y)
+              .fetch(training.accuracy())
               .run()) {
         correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
       }
@@ -133,7 +121,7 @@ public final class MnistTrainer implements AutoCloseable {
   /** Class probabilities for {@code n} images with keep_prob 1, as the exported model gives them. */
   public float[] predict(float[] images, int n) {
     try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false).narrow(n * PIXELS));
-        var result = session.runner().feed(GraphNames.XS, x).fetch(GraphNames.PREDICTION).run()) {
+        var result = session.runner().feed(cnn.xs, x).fetch(cnn.prediction).run()) {
       var probabilities = new float[n * CLASSES];
       ((TFloat32) result.get(0)).copyTo(DataBuffers.of(probabilities, false, false));
       return probabilities;
