@@ -199,8 +199,7 @@ def cmd_table(args):
                      g("train.java.trainer.steps_measured", 0) or 0,
                      g("train.python.steps_measured", 0) or 0) + busy("train-java", "train-python")])
     ratios.append(("training", ratio(jt, pt), "Java images/s over Python's"))
-    for impl, what in (("plain", "before: gradient edges not moved, no fusion"),
-                       ("reuse", "prototype: reused input tensors")):
+    for impl, what in (("reuse", "prototype: reused input tensors"),):
         jr = g("train.java.%s.images_per_s" % impl)
         if jr is not None:
             rows.append(["  " + what, "images/s", fmt_num(jr), "-",

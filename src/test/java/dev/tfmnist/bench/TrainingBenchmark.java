@@ -36,11 +36,9 @@ import org.tensorflow.types.TInt64;
  * <p>{@code impl}:
  * <ul>
  *   <li>{@code trainer}: {@link MnistTrainer#trainStep}, what TrainMnist runs;
- *   <li>{@code reuse}: a prototype on MnistTrainer's graph that allocates its four
+ *   <li>{@code reuse}: a prototype on the same graph ({@link MnistCnn}) that allocates its four
  *       input tensors once and copies each batch into them, to show what per-step tensor
- *       allocation costs;
- *   <li>{@code plain}: the graph without {@link dev.tfmnist.model.FusibleGradients}' edge moves
- *       ({@link Plain}), what MnistTrainer ran before them.
+ *       allocation costs.
  * </ul>
  */
 @State(Scope.Benchmark)
@@ -69,7 +67,6 @@ public class TrainingBenchmark {
   private int step;
   private MnistTrainer trainer;
   private Reusing reusing;
-  private Plain plain;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -90,9 +87,8 @@ public class TrainingBenchmark {
     switch (impl) {
       case "trainer" -> trainer = new MnistTrainer(config);
       case "reuse" -> reusing = new Reusing(config);
-      case "plain" -> plain = new Plain(config);
       default -> throw new IllegalArgumentException("impl " + impl
-          + ", expected trainer, reuse or plain");
+          + ", expected trainer or reuse");
     }
   }
 
@@ -101,8 +97,7 @@ public class TrainingBenchmark {
     sampler.next(indices);
     data.train().fillBatch(indices, xs, ys);
     float loss = trainer != null ? trainer.trainStep(step, xs, ys, BATCH)
-        : reusing != null ? reusing.trainStep(step, xs, ys)
-        : plain.trainStep(step, xs, ys);
+        : reusing.trainStep(step, xs, ys);
     step++;
     if (!Float.isFinite(loss)) {
       throw new IllegalStateException("loss " + loss + " at step " + step);
@@ -119,54 +114,6 @@ public class TrainingBenchmark {
     if (reusing != null) {
       reusing.close();
     }
-    if (plain != null) {
-      plain.close();
-    }
-  }
-
-  /**
-   * MnistCnn's training graph as TensorFlow Java builds it, without {@link
-   * dev.tfmnist.model.FusibleGradients}' edge moves: what MnistTrainer ran before them, for the
-   * before/after row. Grappler cannot fuse Conv2D/MatMul + Add + Relu in it.
-   */
-  static final class Plain implements AutoCloseable {
-    private final Graph graph = new Graph();
-    private final Session session;
-    private final TFloat32 keep;
-    private final long seed;
-
-    Plain(TrainingConfig config) {
-      seed = config.seed();
-      new MnistCnn(graph, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
-      session = new Session(graph, ConfigProto.newBuilder()
-          .setIntraOpParallelismThreads(config.intraOpThreads())
-          .setInterOpParallelismThreads(config.interOpThreads())
-          .build());
-      keep = TFloat32.scalarOf(config.keepProb());
-    }
-
-    float trainStep(int step, float[] xs, float[] ys) {
-      try (var x = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.PIXELS), DataBuffers.of(xs, true, false));
-          var y = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.CLASSES), DataBuffers.of(ys, true, false));
-          var dropoutSeed = TInt64.vectorOf(seed, step);
-          var result = session.runner()
-              .feed("xs", x)
-              .feed("ys", y)
-              .feed("keep_prob", keep)
-              .feed("dropout_seed", dropoutSeed)
-              .addTarget("train_step")
-              .fetch("cross_entropy")
-              .run()) {
-        return ((TFloat32) result.get(0)).getFloat();
-      }
-    }
-
-    @Override
-    public void close() {
-      keep.close();
-      session.close();
-      graph.close();
-    }
   }
 
   /** The training graph with input tensors made once and refilled every step. */
@@ -181,10 +128,7 @@ public class TrainingBenchmark {
 
     Reusing(TrainingConfig config) {
       seed = config.seed();
-      try (var built = new Graph()) {  // MnistTrainer's graph, edges moved
-        new MnistCnn(built, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
-        graph.importGraphDef(dev.tfmnist.model.FusibleGradients.rewrite(built.toGraphDef()).graphDef());
-      }
+      new MnistCnn(graph, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
       session = new Session(graph, ConfigProto.newBuilder()
           .setIntraOpParallelismThreads(config.intraOpThreads())
           .setInterOpParallelismThreads(config.interOpThreads())
