@@ -45,6 +45,7 @@ public final class DynamicBatcher implements AutoCloseable {
   private final ConcurrentHashMap<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
   private final IntSupplier arriving;
   private int previousBatchTasks;  // guarded by lock
+  private int executing;  // batches running now; guarded by lock
   private boolean closing;
 
   /** One caller's request and where its answer goes. */
@@ -99,12 +100,37 @@ public final class DynamicBatcher implements AutoCloseable {
       if (closing) {
         throw new IllegalStateException("the batcher is shutting down");
       }
-      queue.addLast(task);
-      changed.signalAll();
+      if (!alone()) {
+        queue.addLast(task);
+        changed.signalAll();
+        return task.result();
+      }
+      previousBatchTasks = 1;
+      executing++;
     } finally {
       lock.unlock();
     }
-    return task.result();
+    // alone: run in the caller's thread, saving two thread hand-offs (~0.2 ms at concurrency 1)
+    try {
+      return runAlone(predictor, inputs, rows);
+    } finally {
+      lock.lock();
+      try {
+        executing--;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * Whether a new request has nobody to batch with: nothing queued or running, the previous
+   * batch was alone too, and the front end is not reading another request. Called with the lock.
+   */
+  private boolean alone() {
+    return queue.isEmpty() && executing == 0 && previousBatchTasks <= 1
+        && arriving.getAsInt() == 0;
   }
 
   private CompletableFuture<Prediction> runAlone(Predictor predictor,
@@ -139,7 +165,16 @@ public final class DynamicBatcher implements AutoCloseable {
       if (batch == null) {
         return;
       }
-      execute(batch);
+      try {
+        execute(batch);
+      } finally {
+        lock.lock();
+        try {
+          executing--;
+        } finally {
+          lock.unlock();
+        }
+      }
     }
   }
 
@@ -180,6 +215,7 @@ public final class DynamicBatcher implements AutoCloseable {
         }
       }
       previousBatchTasks = batch.size();
+      executing++;
       return batch;
     } finally {
       lock.unlock();
