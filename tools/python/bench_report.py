@@ -17,6 +17,7 @@ import datetime
 import os
 import platform
 import subprocess
+import statistics
 import sys
 import time
 
@@ -53,15 +54,24 @@ def cmd_measure(args):
 # table
 
 def read_results(path):
-    values = {}
+    """Result lines as a dict. A key reported more than once (training runs in alternating
+    rounds, Java then Python, so that a slow spell of the machine hits both) gives the median of
+    its values; KEY.rounds says how many there were."""
+    lists = {}
     with open(path) as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3 and parts[0] == "result":
                 try:
-                    values[parts[1]] = float(parts[2])
+                    value = float(parts[2])
                 except ValueError:
-                    values[parts[1]] = parts[2]
+                    value = parts[2]
+                lists.setdefault(parts[1], []).append(value)
+    values = {}
+    for key, seen in lists.items():
+        numbers = [x for x in seen if isinstance(x, float)]
+        values[key] = statistics.median(numbers) if len(numbers) == len(seen) else seen[-1]
+        values[key + ".rounds"] = len(seen)
     return values
 
 
@@ -194,8 +204,9 @@ def cmd_table(args):
                  fmt_ratio(ratio(jt, pt)), fmt_pct(of_ceiling_train(jt)),
                  fmt_pct(of_ceiling_train(pt)), fmt_bytes(g("train.java.rss_bytes")),
                  fmt_bytes(g("train.python.rss_bytes")), ">=1.0x, >75%",
-                 "%s vs %s ms/step; %d / %d steps measured after warm-up" % (
+                 "%s vs %s ms/step (median of %d alternating rounds); %d / %d steps measured after warm-up, per round" % (
                      fmt_num(g("train.java.trainer.ms_per_step")), fmt_num(g("train.python.ms_per_step")),
+                     int(g("train.java.trainer.ms_per_step.rounds", 1)),
                      g("train.java.trainer.steps_measured", 0) or 0,
                      g("train.python.steps_measured", 0) or 0) + busy("train-java", "train-python")])
     ratios.append(("training", ratio(jt, pt), "Java images/s over Python's"))
