@@ -58,6 +58,20 @@ def percentile(sorted_values, pct):
 
 # ---------------------------------------------------------------------------------------------
 
+def timed_iteration(fn, seconds):
+    """Calls fn until `seconds` have passed (the call running then finishes): (calls, seconds),
+    a JMH-like time-boxed iteration."""
+    start = time.perf_counter()
+    deadline = start + seconds
+    calls = 0
+    while True:
+        fn()
+        calls += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return calls, now - start
+
+
 def cmd_matmul(args):
     import train_tf1
     tf1.disable_eager_execution()
@@ -125,16 +139,7 @@ def cmd_train(args):
                 raise RuntimeError("loss %r at step %d" % (loss, step))
 
         def iteration(seconds):
-            """Steps until `seconds` have passed (the step running then finishes): (steps, s)."""
-            start = time.perf_counter()
-            deadline = start + seconds
-            steps = 0
-            while True:
-                one_step()
-                steps += 1
-                now = time.perf_counter()
-                if now >= deadline:
-                    return steps, now - start
+            return timed_iteration(one_step, seconds)
 
         for _ in range(args.warmup_iterations):
             iteration(args.warmup_seconds)
@@ -175,16 +180,7 @@ def cmd_infer(args):
             return [out[name].numpy() for name in outputs]
         return call
 
-    def iteration(call, seconds):
-        start = time.perf_counter()
-        deadline = start + seconds
-        calls = 0
-        while True:
-            call()
-            calls += 1
-            now = time.perf_counter()
-            if now >= deadline:
-                return calls, now - start
+    iteration = timed_iteration
 
     for batch in args.batches:
         call = call_with(np.ascontiguousarray(test.images[:batch], dtype=np.float32))

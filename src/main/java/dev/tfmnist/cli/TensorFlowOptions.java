@@ -32,12 +32,7 @@ final class TensorFlowOptions {
 
   /** The thread pool options, checked. */
   ThreadPools threads() {
-    return new ThreadPools(intraOpThreads, interOpThreads, spinWait());
-  }
-
-  /** Whether idle TensorFlow threads spin; each program picks what suits its work. */
-  boolean spinWait() {
-    return true;
+    return new ThreadPools(intraOpThreads, interOpThreads);
   }
 
   /** Quiets TensorFlow's log unless asked not to; must come before anything loads TensorFlow. */

@@ -2,6 +2,7 @@ package dev.tfmnist.training;
 
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.device.ThreadPools;
 import dev.tfmnist.model.GraphNames;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.model.ModelSummary;
@@ -129,10 +130,7 @@ public final class MnistTrainer implements AutoCloseable {
   }
 
   private static ConfigProto sessionConfig(TrainingConfig config) {
-    return ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(config.intraOpThreads())
-        .setInterOpParallelismThreads(config.interOpThreads())
-        .build();
+    return new ThreadPools(config.intraOpThreads(), config.interOpThreads()).sessionConfig();
   }
 
   /** Sets every variable of the training graph, Adam's included, from a {@link #saveVariables} checkpoint. */

@@ -42,7 +42,8 @@ public final class BenchMain {
       return;
     }
     var options = Args.parse(Arrays.copyOfRange(args, 1, args.length));
-    dev.tfmnist.cli.NativeLog.configure(false, dev.tfmnist.device.ThreadPools.DEFAULT);
+    // this process's first session: it fixes TensorFlow's pools for the in-process subcommands
+    dev.tfmnist.cli.NativeLog.configure(false, threads(options));
     try {
       switch (args[0]) {
         case "matmul" -> MatMulCeiling.run(options);
@@ -82,9 +83,7 @@ public final class BenchMain {
     var builder = jmh(a, rss, quick ? 1 : 2, quick ? 2 : 3, quick ? 2 : 5, quick ? 2 : 4)
         .include(TrainingBenchmark.class.getName() + ".step")
         .param("dataDir", a.required("data-dir"))
-        .param("impl", a.get("impls", "trainer").split(","))
-        .param("intraOpThreads", a.get("intra", "0"))
-        .param("interOpThreads", a.get("inter", "0"));
+        .param("impl", a.get("impls", "trainer").split(","));
     for (RunResult r : run(builder)) {
       String impl = r.getParams().getParam("impl");
       double msPerStep = r.getPrimaryResult().getScore();
@@ -105,9 +104,7 @@ public final class BenchMain {
     var builder = jmh(a, rss, 1, 3, 3, 3)
         .include(EvaluationBenchmark.class.getName() + ".evaluate")
         .param("dataDir", a.required("data-dir"))
-        .param("evalChunk", a.get("chunks", "100,1000,10000").split(","))
-        .param("intraOpThreads", a.get("intra", "0"))
-        .param("interOpThreads", a.get("inter", "0"));
+        .param("evalChunk", a.get("chunks", "100,1000,10000").split(","));
     for (RunResult r : run(builder)) {
       String key = "eval.java.chunk" + r.getParams().getParam("evalChunk");
       result(key + ".ms", r.getPrimaryResult().getScore());
@@ -134,9 +131,7 @@ public final class BenchMain {
         .param("model", a.required("model"))
         .param("dataDir", a.required("data-dir"))
         .param("batch", batches)
-        .param("api", apis)
-        .param("intraOpThreads", a.get("intra", "0"))
-        .param("interOpThreads", a.get("inter", "0"));
+        .param("api", apis);
     for (RunResult r : run(throughput)) {
       String key = "infer.java." + r.getParams().getParam("api") + ".b" + r.getParams().getParam("batch");
       int batch = Integer.parseInt(r.getParams().getParam("batch"));
@@ -155,9 +150,7 @@ public final class BenchMain {
         .param("model", a.required("model"))
         .param("dataDir", a.required("data-dir"))
         .param("batch", "1")
-        .param("api", apis)
-        .param("intraOpThreads", a.get("intra", "0"))
-        .param("interOpThreads", a.get("inter", "0"));
+        .param("api", apis);
     for (RunResult r : run(latency)) {
       String key = "infer.java." + r.getParams().getParam("api") + ".b1";
       var stats = r.getPrimaryResult().getStatistics();
@@ -173,6 +166,11 @@ public final class BenchMain {
 
   private static int runs;
 
+  /** --intra N --inter N, 0 (TensorFlow's choice) when absent. */
+  static dev.tfmnist.device.ThreadPools threads(Args a) {
+    return new dev.tfmnist.device.ThreadPools(a.getInt("intra", 0), a.getInt("inter", 0));
+  }
+
   private static ChainedOptionsBuilder jmh(Args a, Path rssFile, int warmupIterations,
       int warmupSeconds, int iterations, int iterationSeconds) {
     var builder = new OptionsBuilder()
@@ -182,6 +180,8 @@ public final class BenchMain {
         .measurementIterations(iterations)
         .measurementTime(TimeValue.seconds(iterationSeconds))
         .shouldFailOnError(true)
+        .param("intraOpThreads", a.get("intra", "0"))  // every benchmark here takes both
+        .param("interOpThreads", a.get("inter", "0"))
         .jvmArgsAppend("-D" + RssProbe.FILE_PROPERTY + "=" + rssFile, "-Djava.awt.headless=true")
         .verbosity(VerboseMode.NORMAL);
     String log = a.get("jmh-log", null);

@@ -45,7 +45,7 @@ public class EvaluationBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     dev.tfmnist.cli.NativeLog.configure(false,
-        new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads, true));
+        new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads));
     data = MnistDataset.load(Path.of(dataDir));
     var o = TrainingConfig.ORIGINAL;
     trainer = new MnistTrainer(new TrainingConfig(o.steps(), o.batchSize(), o.learningRate(),

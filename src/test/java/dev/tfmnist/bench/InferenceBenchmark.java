@@ -15,7 +15,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -63,16 +62,14 @@ public class InferenceBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    dev.tfmnist.cli.NativeLog.configure(false, dev.tfmnist.device.ThreadPools.DEFAULT);
+    var threads = new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads);
+    dev.tfmnist.cli.NativeLog.configure(false, threads);
     if (model.isEmpty() || dataDir.isEmpty()) {
       throw new IllegalArgumentException("-p model=DIR and -p dataDir=DIR are required");
     }
     float[] images = BenchImages.first(Path.of(dataDir), batch);
     loaded = LoadedModel.loader(Path.of(model))
-        .sessionConfig(ConfigProto.newBuilder()
-            .setIntraOpParallelismThreads(intraOpThreads)
-            .setInterOpParallelismThreads(interOpThreads)
-            .build())
+        .sessionConfig(threads.sessionConfig())
         .load();
     predictor = loaded.predictor();
     inputKey = predictor.signature().inputs().keySet().iterator().next();

@@ -5,7 +5,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.random.RandomUniform;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -23,10 +22,7 @@ final class MatMulCeiling {
     int warmup = a.getInt("warmup", 1);
     int reps = a.getInt("reps", 5);
     String key = a.get("key", "ceiling.java");
-    var config = ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(a.getInt("intra", 0))
-        .setInterOpParallelismThreads(a.getInt("inter", 0))
-        .build();
+    var config = BenchMain.threads(a).sessionConfig();
     try (var graph = new Graph()) {
       var tf = Ops.create(graph);
       var shape = tf.constant(new long[] {n, n});

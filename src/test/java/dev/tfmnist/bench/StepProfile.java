@@ -15,7 +15,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.NodeExecStats;
 import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
@@ -39,10 +38,7 @@ final class StepProfile {
     int batch = a.getInt("batch", 100);
     int steps = a.getInt("steps", 10);
     var data = MnistDataset.load(Path.of(a.required("data-dir")));
-    var config = ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(a.getInt("intra", 0))
-        .setInterOpParallelismThreads(a.getInt("inter", 0))
-        .build();
+    var config = BenchMain.threads(a).sessionConfig();
     var trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     try (var graph = new Graph()) {
       var cnn = new MnistCnn(graph, 1);

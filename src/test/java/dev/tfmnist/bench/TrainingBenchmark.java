@@ -3,6 +3,7 @@ package dev.tfmnist.bench;
 import dev.tfmnist.data.BatchSampler;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.device.ThreadPools;
 import dev.tfmnist.model.Loss;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.training.MnistTrainer;
@@ -24,7 +25,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -71,7 +71,7 @@ public class TrainingBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     dev.tfmnist.cli.NativeLog.configure(false,
-        new dev.tfmnist.device.ThreadPools(intraOpThreads, interOpThreads, true));
+        new ThreadPools(intraOpThreads, interOpThreads));
     if (dataDir.isEmpty()) {
       throw new IllegalArgumentException("-p dataDir=DIR is required");
     }
@@ -129,10 +129,8 @@ public class TrainingBenchmark {
     Reusing(TrainingConfig config) {
       seed = config.seed();
       new MnistCnn(graph, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
-      session = new Session(graph, ConfigProto.newBuilder()
-          .setIntraOpParallelismThreads(config.intraOpThreads())
-          .setInterOpParallelismThreads(config.interOpThreads())
-          .build());
+      session = new Session(graph,
+          new ThreadPools(config.intraOpThreads(), config.interOpThreads()).sessionConfig());
       x = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.PIXELS));
       y = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.CLASSES));
       keep = TFloat32.scalarOf(config.keepProb());

@@ -27,7 +27,7 @@ class ThreadPoolsProcessTest {
 
   /** Child JVM: what a program does at start, then one matmul; prints its unnamed threads. */
   public static void main(String[] args) throws IOException {
-    var pools = new ThreadPools(Integer.parseInt(args[0]), Integer.parseInt(args[0]), true);
+    var pools = new ThreadPools(Integer.parseInt(args[0]), Integer.parseInt(args[0]));
     NativeLog.configure(false, pools);
     var plan = DevicePlan.resolve(DeviceChoice.CPU, false, pools);
     try (var graph = new Graph()) {

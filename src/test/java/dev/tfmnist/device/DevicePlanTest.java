@@ -27,7 +27,7 @@ class DevicePlanTest {
 
   @Test
   void cpuChoiceHidesGpusAndEveryPlanGrowsGpuMemoryOnDemand() {
-    var config = DevicePlan.resolve(DeviceChoice.CPU, false, new ThreadPools(2, 1, true)).sessionConfig();
+    var config = DevicePlan.resolve(DeviceChoice.CPU, false, new ThreadPools(2, 1)).sessionConfig();
     assertEquals(0, config.getDeviceCountOrThrow("GPU"));
     assertTrue(config.getGpuOptions().getAllowGrowth());
     assertEquals(2, config.getIntraOpParallelismThreads());

@@ -129,8 +129,12 @@ public final class DynamicBatcher implements AutoCloseable {
    * batch was alone too, and the front end is not reading another request. Called with the lock.
    */
   private boolean alone() {
-    return queue.isEmpty() && executing == 0 && previousBatchTasks <= 1
-        && arriving.getAsInt() == 0;
+    return queue.isEmpty() && executing == 0 && nobodyElse();
+  }
+
+  /** The previous batch was alone and the front end is reading no request. With the lock. */
+  private boolean nobodyElse() {
+    return previousBatchTasks <= 1 && arriving.getAsInt() == 0;
   }
 
   private CompletableFuture<Prediction> runAlone(Predictor predictor,
@@ -203,7 +207,7 @@ public final class DynamicBatcher implements AutoCloseable {
           }
         }
         long left = deadline - System.nanoTime();
-        boolean nobodyComing = batch.size() == 1 && previousBatchTasks <= 1 && arriving.getAsInt() == 0;
+        boolean nobodyComing = batch.size() == 1 && nobodyElse();
         if (rows >= options.maxBatchSize() || left <= 0 || closing || nobodyComing) {
           break;
         }

@@ -1,6 +1,8 @@
 package dev.tfmnist.serving.http;
 
 import dev.tfmnist.serving.LoadedModel;
+import dev.tfmnist.serving.SignatureInfo;
+import dev.tfmnist.serving.TensorSpec;
 import dev.tfmnist.serving.batching.BatchStats;
 import dev.tfmnist.serving.batching.BatchingOptions;
 import dev.tfmnist.serving.batching.DynamicBatcher;
@@ -15,14 +17,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Collections;
-import dev.tfmnist.serving.SignatureInfo;
-import dev.tfmnist.serving.TensorSpec;
-import org.tensorflow.proto.DataType;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.tensorflow.proto.DataType;
 
 /**
  * Serves one loaded model over TensorFlow Serving's REST API, on Undertow:
@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class ModelServer implements AutoCloseable {
+  /** Requests the warm-up sends through the server's own HTTP path. */
+  private static final int WARM_UP_REQUESTS = 30;
   /** How long {@link #close()} lets requests in flight finish. */
   public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
 
@@ -60,10 +62,9 @@ public final class ModelServer implements AutoCloseable {
   private final RestApi api;
   private final Optional<DynamicBatcher> batcher;
   private final InetSocketAddress address;
-  private boolean stopped;
-  private static final int WARM_UP_REQUESTS = 30;
-  private int warmUpRuns;
   private final Duration warmUpTime;
+  private int warmUpRuns;  // counted while the constructor warms up; read-only afterwards
+  private boolean stopped;
   private volatile boolean stopping;
 
   private ModelServer(Builder b) throws IOException {
@@ -258,16 +259,17 @@ public final class ModelServer implements AutoCloseable {
     return URI.create("http://" + host + ":" + port() + "/v1/models/" + name);
   }
 
-  /** Predictions being parsed, run or answered right now. */
-  /** Runs made to warm the model up before listening, and how long they took. */
+  /** Runs made to warm the model up before listening (on zeros, then over HTTP). */
   public int warmUpRuns() {
     return warmUpRuns;
   }
 
+  /** How long the warm-up took. */
   public Duration warmUpTime() {
     return warmUpTime;
   }
 
+  /** Predictions being parsed, run or answered right now. */
   public int inFlightPredictions() {
     return api.inFlightPredictions();
   }
