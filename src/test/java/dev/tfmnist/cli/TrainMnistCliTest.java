@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static dev.tfmnist.cli.CliRun.assertOneLineError;
 
+import dev.tfmnist.data.MnistFile;
+import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,9 +45,9 @@ class TrainMnistCliTest {
 
   @Test
   void corruptMnistFileIsOneLineNamingTheFile(@TempDir Path dir) throws IOException {
-    for (String name : new String[] {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-        "t10k-images-idx3-ubyte.gz"}) {
-      Files.copy(TestData.mnistDir().resolve(name), dir.resolve(name));
+    for (var file : List.of(MnistFile.TRAIN_IMAGES, MnistFile.TRAIN_LABELS, MnistFile.TEST_IMAGES)) {
+      Path real = TestData.file(file);  // .gz or raw, as the test data has it
+      Files.copy(real, dir.resolve(real.getFileName()));
     }
     // Labels whose third entry is 10: a valid header and length, an impossible digit.
     var labels = new ByteArrayOutputStream();

@@ -25,7 +25,7 @@ class IdxReaderTest {
 
   @Test
   void readsRealCompressedFiles() throws IOException {
-    MnistImages train = IdxReader.readImages(TestData.gz(MnistFile.TRAIN_IMAGES));
+    MnistImages train = IdxReader.readImages(TestData.real(MnistFile.TRAIN_IMAGES));
     assertEquals(60000, train.count());
     // Spot checks of the first image (a 5), taken from the decompressed file with another tool.
     assertEquals(0, train.pixel(0, 151));
@@ -36,7 +36,7 @@ class IdxReaderTest {
     assertEquals(30871, sum(train, 5000));
     assertEquals(20920, sum(train, 59999));
 
-    MnistLabels trainLabels = IdxReader.readLabels(TestData.gz(MnistFile.TRAIN_LABELS));
+    MnistLabels trainLabels = IdxReader.readLabels(TestData.real(MnistFile.TRAIN_LABELS));
     assertEquals(60000, trainLabels.count());
     assertArrayEquals(new int[] {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, first(trainLabels, 10));
     assertEquals(8, trainLabels.label(59999));
@@ -48,7 +48,7 @@ class IdxReaderTest {
         new int[] {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949}, histogram);
 
     LabeledImages test =
-        IdxReader.read(TestData.gz(MnistFile.TEST_IMAGES), TestData.gz(MnistFile.TEST_LABELS));
+        IdxReader.read(TestData.real(MnistFile.TEST_IMAGES), TestData.real(MnistFile.TEST_LABELS));
     assertEquals(10000, test.count());
     assertArrayEquals(new int[] {7, 2, 1, 0, 4}, first(test.labels(), 5));
     assertEquals(6, test.labels().label(9999));
@@ -65,24 +65,24 @@ class IdxReaderTest {
       assertEquals(file.rawSha256(), Sha256.of(raw), file.rawName());
     }
     MnistImages rawImages = IdxReader.readImages(dir.resolve("train-images-idx3-ubyte"));
-    assertEquals(IdxReader.readImages(TestData.gz(MnistFile.TRAIN_IMAGES)), rawImages);
+    assertEquals(IdxReader.readImages(TestData.real(MnistFile.TRAIN_IMAGES)), rawImages);
     assertEquals(3, rawImages.pixel(0, 152));
 
     LabeledImages rawTest =
         IdxReader.read(
             dir.resolve("t10k-images-idx3-ubyte"), dir.resolve("t10k-labels-idx1-ubyte"));
-    LabeledImages gzTest =
-        IdxReader.read(TestData.gz(MnistFile.TEST_IMAGES), TestData.gz(MnistFile.TEST_LABELS));
-    assertEquals(gzTest, rawTest);
+    LabeledImages realTest =
+        IdxReader.read(TestData.real(MnistFile.TEST_IMAGES), TestData.real(MnistFile.TEST_LABELS));
+    assertEquals(realTest, rawTest);
     assertEquals(
-        IdxReader.readLabels(TestData.gz(MnistFile.TRAIN_LABELS)),
+        IdxReader.readLabels(TestData.real(MnistFile.TRAIN_LABELS)),
         IdxReader.readLabels(dir.resolve("train-labels-idx1-ubyte")));
   }
 
   @Test
   void detectsCompressionByContentNotByName() throws IOException {
     Path gzipWithoutExtension = dir.resolve("labels.idx");
-    Files.copy(TestData.gz(MnistFile.TEST_LABELS), gzipWithoutExtension);
+    write(gzipWithoutExtension, TestData.gzBytes(MnistFile.TEST_LABELS));
     assertEquals(7, IdxReader.readLabels(gzipWithoutExtension).label(0));
 
     Path rawWithExtension = write(dir.resolve("images.gz"), images(3));

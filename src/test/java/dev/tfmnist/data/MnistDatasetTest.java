@@ -22,7 +22,7 @@ class MnistDatasetTest {
   static void load() throws IOException {
     data = MnistDataset.load(TestData.realDir());
     rawTraining =
-        IdxReader.read(TestData.gz(MnistFile.TRAIN_IMAGES), TestData.gz(MnistFile.TRAIN_LABELS));
+        IdxReader.read(TestData.real(MnistFile.TRAIN_IMAGES), TestData.real(MnistFile.TRAIN_LABELS));
   }
 
   @Test
@@ -166,8 +166,8 @@ class MnistDatasetTest {
 
   @Test
   void loadNamesTheMissingFile(@TempDir Path dir) throws IOException {
-    Files.copy(TestData.gz(MnistFile.TRAIN_IMAGES), dir.resolve("train-images-idx3-ubyte.gz"));
-    Files.copy(TestData.gz(MnistFile.TRAIN_LABELS), dir.resolve("train-labels-idx1-ubyte.gz"));
+    TestData.write(dir.resolve("train-images-idx3-ubyte.gz"), TestData.gzBytes(MnistFile.TRAIN_IMAGES));
+    TestData.write(dir.resolve("train-labels-idx1-ubyte.gz"), TestData.gzBytes(MnistFile.TRAIN_LABELS));
     NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> MnistDataset.load(dir));
     assertTrue(
         e.getMessage().contains("neither t10k-images-idx3-ubyte.gz nor t10k-images-idx3-ubyte"),

