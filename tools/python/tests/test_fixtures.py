@@ -70,10 +70,15 @@ class FixtureTest(unittest.TestCase):
         probabilities = signature.predict(self.test.images)
         recorded = np.array(first["probabilities"], dtype=np.float32)
         self.assertEqual(recorded.shape, (100, 10))
-        np.testing.assert_allclose(probabilities[:100], recorded, rtol=0, atol=1e-6)
+        # recorded on one CPU model; another rounds differently (make_fixtures.CROSS_CPU)
+        tolerance = manifest["cross_cpu"]
+        np.testing.assert_allclose(probabilities[:100], recorded, rtol=0,
+                                   atol=tolerance["probability_atol"])
         correct = int(np.sum(np.argmax(probabilities, axis=1) == self.test.digits))
-        self.assertEqual(correct, manifest["test_correct"])
-        self.assertEqual(round(correct / self.test.count, 4), manifest["test_accuracy"])
+        self.assertLessEqual(abs(correct - manifest["test_correct"]),
+                             tolerance["test_correct_delta"])
+        self.assertEqual(round(manifest["test_correct"] / self.test.count, 4),
+                         manifest["test_accuracy"])
         return probabilities
 
     def check_session_loader(self, name):
@@ -83,6 +88,8 @@ class FixtureTest(unittest.TestCase):
         base = FIXTURES[name]
         with open(os.path.join(base, "first100_probabilities.json")) as f:
             first = json.load(f)
+        with open(os.path.join(base, "manifest.json")) as f:
+            atol = json.load(f)["cross_cpu"]["probability_atol"]
         images = self.test.images[:100].reshape([-1] + first["input_shape"][1:])
         tf1 = tf.compat.v1
         with tf.Graph().as_default(), tf1.Session() as session:
@@ -91,7 +98,7 @@ class FixtureTest(unittest.TestCase):
             probabilities = session.run(signature.outputs[first["output"]].name,
                                         {signature.inputs[first["input"]].name: images})
         np.testing.assert_allclose(probabilities, np.array(first["probabilities"], np.float32),
-                                   rtol=0, atol=1e-6)
+                                   rtol=0, atol=atol)
 
     def test_tf1_fixture_in_a_session_loader(self):
         self.check_session_loader("tf1")
@@ -164,8 +171,12 @@ class ParityTest(unittest.TestCase):
             inter_op_threads=0)
         with open(os.devnull, "w") as quiet:
             _, losses, _ = train_tf1.train(args, data, out=quiet)
-        np.testing.assert_allclose(np.array(losses, dtype=np.float64), parity["losses"],
-                                   rtol=1e-5, atol=0)
+        # parity.json was made on one CPU model; others round differently (see make_fixtures).
+        tolerance = parity["cross_cpu_rtol"]
+        losses = np.array(losses, dtype=np.float64)
+        np.testing.assert_allclose(losses[:1], parity["losses"][:1],
+                                   rtol=tolerance["first_step"], atol=0)
+        np.testing.assert_allclose(losses, parity["losses"], rtol=tolerance["all_steps"], atol=0)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ import org.tensorflow.ndarray.Shape;
  * measured.
  */
 class PythonFixturesTest {
-  private static final Path SAVEDMODEL = Path.of(System.getProperty("user.dir"), "savedmodel");
+  private static final Path SAVEDMODEL = TestData.projectRoot().resolve("savedmodel");
 
   @ParameterizedTest
   @ValueSource(strings = {"python-tf1", "python-keras"})
-  void testAccuracyEqualsWhatPythonMeasured(String fixture) throws IOException {
+  void testAccuracyIsWhatPythonMeasured(String fixture) throws IOException {
     JsonNode manifest = json(fixture, "manifest.json");
     var test = TestData.dataset().test();
     int correct = 0;
@@ -42,8 +42,12 @@ class PythonFixturesTest {
     }
     double accuracy = correct / (double) test.count();
     assertTrue(accuracy >= 0.96, fixture + " test accuracy " + accuracy);
-    assertEquals(String.format("%.4f", manifest.get("test_accuracy").asDouble()),
-        String.format("%.4f", accuracy), fixture + ": Java's test accuracy differs from Python's");
+    // Python counted on one CPU model; another may flip a near-tied image (see the manifest).
+    int python = manifest.get("test_correct").asInt();
+    int delta = manifest.get("cross_cpu").get("test_correct_delta").asInt();
+    assertTrue(Math.abs(correct - python) <= delta, fixture + ": Java classifies " + correct
+        + " test images right, Python " + python + " (on " + manifest.get("cpu").asText()
+        + "); allowed difference " + delta);
   }
 
   @ParameterizedTest
@@ -71,7 +75,8 @@ class PythonFixturesTest {
         worst = Math.max(worst, Math.abs(python - actual[i * 10 + c]));
       }
     }
-    assertTrue(worst <= 1e-5, fixture + ": largest difference from Python " + worst);
+    double atol = json(fixture, "manifest.json").get("cross_cpu").get("probability_atol").asDouble();
+    assertTrue(worst <= atol, fixture + ": largest difference from Python " + worst + " > " + atol);
   }
 
   @ParameterizedTest
