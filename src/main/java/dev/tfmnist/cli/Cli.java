@@ -1,7 +1,9 @@
 package dev.tfmnist.cli;
 
+import dev.tfmnist.device.ThreadPools;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.Properties;
 import picocli.CommandLine;
 
 /**
@@ -41,6 +43,25 @@ final class Cli {
         || e instanceof java.io.UncheckedIOException
         || e instanceof dev.tfmnist.training.TrainingDivergedException
         || e instanceof dev.tfmnist.device.NoGpuException;
+  }
+
+  /** What --version prints: this project's version and TensorFlow's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      var versions = new Properties();
+      try (var in = Cli.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          versions.load(in);
+        }
+      }
+      NativeLog.configure(false, ThreadPools.DEFAULT);  // before TensorFlow loads
+      return new String[] {
+        "${COMMAND-NAME} " + versions.getProperty("version", "(unknown version)"),
+        "TensorFlow Java " + versions.getProperty("tensorflow.java", "?") + ", TensorFlow "
+            + org.tensorflow.TensorFlow.version()
+      };
+    }
   }
 
   private static String oneLine(String message) {

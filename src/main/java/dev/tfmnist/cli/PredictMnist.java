@@ -22,8 +22,11 @@ import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * Classifies digits with any MNIST classifier SavedModel: the 10,000 test images, or image files
@@ -32,6 +35,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "PredictMnist",
     mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
     sortOptions = false,
     description = {
       "Classifies digits with an MNIST SavedModel: TrainMnist's, or any other with",
@@ -43,7 +47,7 @@ public final class PredictMnist implements Callable<Integer> {
   /** Images per run when evaluating: TrainMnist's evaluation chunk, so the numbers match it. */
   private static final int EVAL_CHUNK = 1000;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR",
+  @Option(names = "--model", paramLabel = "DIR",
       description = "SavedModel directory, or a base directory whose highest version is used.")
   Path model;
 
@@ -75,6 +79,8 @@ public final class PredictMnist implements Callable<Integer> {
 
   @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
 
+  @Spec CommandSpec spec;
+
   @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "PNG, JPEG or PGM files of digits.")
   List<Path> images = new ArrayList<>();
 
@@ -93,8 +99,16 @@ public final class PredictMnist implements Callable<Integer> {
       pixels.add(mnistPixels(image));
     }
     var devices = tensorFlow.devices();
-    err.print(devices.describe());
-    err.flush();
+    if (tensorFlow.listDevices) {
+      out.print(devices.table());
+      out.flush();
+      return 0;
+    }
+    requireModel();
+    if (devices.note().isPresent()) {  // the GPU build without a GPU: say why, in one line
+      err.print(devices.summary());
+      err.flush();
+    }
     try (var loaded = LoadedModel.loader(model).device(devices).load()) {
       if (listSignatures) {
         out.print(loaded.signatureTable());
@@ -171,6 +185,13 @@ public final class PredictMnist implements Callable<Integer> {
         .map(s -> String.format(Locale.ROOT, "%d %.4f", s.classIndex(), s.probability()))
         .collect(Collectors.joining(", "));
     return image + ": " + result.predictedClass() + " (" + top + ")";
+  }
+
+  /** --model is required unless --list-devices is all that was asked. */
+  private void requireModel() {
+    if (model == null) {
+      throw new ParameterException(spec.commandLine(), "Missing required option: '--model=DIR'");
+    }
   }
 
   public static void main(String[] args) {

@@ -13,7 +13,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Serves a SavedModel over TensorFlow Serving's REST API until SIGTERM or SIGINT; then new
@@ -22,6 +25,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "ServeMnist",
     mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
     sortOptions = false,
     description = {
       "Serves a SavedModel over TensorFlow Serving's REST API: GET /v1/models/NAME,",
@@ -29,7 +33,7 @@ import picocli.CommandLine.Option;
       "/versions/N. SIGTERM or Ctrl-C lets the requests in flight finish and exits."
     })
 public final class ServeMnist implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR",
+  @Option(names = "--model", paramLabel = "DIR",
       description = "SavedModel directory, or a base directory whose highest version is served.")
   Path model;
 
@@ -65,6 +69,8 @@ public final class ServeMnist implements Callable<Integer> {
 
   @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
 
+  @Spec CommandSpec spec;
+
   /**
    * Undertow and XNIO announce their versions at INFO on stderr; the server's own lines are on
    * stdout and its stderr is for trouble, so they log warnings only. Held here because
@@ -92,7 +98,13 @@ public final class ServeMnist implements Callable<Integer> {
         .threads(batchThreads)
         .build();
     var devices = tensorFlow.devices();
-    out.print(devices.describe());
+    if (tensorFlow.listDevices) {
+      out.print(devices.table());
+      out.flush();
+      return 0;
+    }
+    requireModel();
+    out.print(devices.summary());
     out.flush();
     try (var loaded = LoadedModel.loader(model).device(devices).load()) {
       var builder = ModelServer.builder(loaded)
@@ -138,6 +150,13 @@ public final class ServeMnist implements Callable<Integer> {
     out.flush();
     stopped.await();  // never returns: the hook halts the JVM
     return 0;
+  }
+
+  /** --model is required unless --list-devices is all that was asked. */
+  private void requireModel() {
+    if (model == null) {
+      throw new ParameterException(spec.commandLine(), "Missing required option: '--model=DIR'");
+    }
   }
 
   public static void main(String[] args) {

@@ -13,6 +13,9 @@ final class TensorFlowOptions {
   @Option(names = "--device", paramLabel = "auto|cpu|gpu", description = "Where to run: the GPU if TensorFlow sees one (auto), the CPU, or a GPU or an error (default: auto).")
   String device = "auto";
 
+  @Option(names = "--list-devices", description = "Print the devices TensorFlow sees and where this program would run, then exit.")
+  boolean listDevices;
+
   @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
   boolean logPlacement;
 

@@ -32,10 +32,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "TrainMnist",
     mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
     sortOptions = false,
     description = {
-      "Trains the TF1 MNIST CNN of the original program with TensorFlow Java, printing the test",
-      "accuracy every --eval-every steps, and exports the result as a SavedModel."
+      "Trains the TF1 MNIST CNN of the original program with TensorFlow Java,",
+      "printing the test accuracy every --eval-every steps, and exports the",
+      "result as a SavedModel."
     })
 public final class TrainMnist implements Callable<Integer> {
   private static final TrainingConfig ORIGINAL = TrainingConfig.ORIGINAL;
@@ -110,6 +112,12 @@ public final class TrainMnist implements Callable<Integer> {
       return 0;
     }
 
+    var devices = tensorFlow.devices();
+    if (tensorFlow.listDevices) {
+      out.print(devices.table());
+      out.flush();
+      return 0;
+    }
     Path dir = DataDirectory.resolve(dataDir, System::getenv);
     MnistFetcher.builder()
         .log(message -> { err.println(message); err.flush(); })
@@ -117,16 +125,14 @@ public final class TrainMnist implements Callable<Integer> {
         .build()
         .ensure(dir);
     var data = MnistDataset.load(dir);
-    var devices = tensorFlow.devices();
-    out.print(devices.describe());
 
     var checkpoints = checkpointDir == null ? null : new Checkpoints(checkpointDir, this::warn);
     var finished = new CountDownLatch(1);
     var signalHandler = installSignalHandler(finished);
     try (var trainer = new MnistTrainer(config,
         devices.sessionConfig())) {
-      var summary = trainer.summary();
-      printSummary(summary, config);
+      printSummary(trainer.summary(), config);
+      out.print(devices.summary());
       var start = TrainingState.start(config, data);
       if (resume) {
         start = resumeFrom(checkpoints, trainer, config).orElse(start);

@@ -9,7 +9,7 @@ public record DeviceInfo(String name, String type, long memoryBytes) {
     return "GPU".equals(type);
   }
 
-  /** One row of the device table TrainMnist, PredictMnist and ServeMnist print at start. */
+  /** One row of the device table (the programs' --list-devices). */
   public String row() {
     String shortName = name.substring(name.indexOf("device:") >= 0 ? name.indexOf("device:") + 7 : 0);
     return String.format(Locale.ROOT, "  %-8s %-4s %s", shortName, type, memory());

@@ -54,9 +54,10 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
         }
         yield new DevicePlan(choice, visible, true, Optional.empty(), logPlacement, threads);
       }
-      case AUTO -> new DevicePlan(choice, visible, gpuVisible, gpuVisible
+      // On the CPU build the CPU is what the user chose; on the GPU build it needs a reason.
+      case AUTO -> new DevicePlan(choice, visible, gpuVisible, gpuVisible || !gpuBuild()
           ? Optional.empty()
-          : Optional.of("note: no GPU visible (" + likelyCause() + "); running on the CPU"),
+          : Optional.of("no GPU visible: " + likelyCause()),
           logPlacement, threads);
     };
   }
@@ -73,14 +74,21 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
     return config.build();
   }
 
-  /** The table printed at start, and where the model will run. */
-  public String describe() {
-    var text = new StringBuilder("Devices TensorFlow sees (" + (gpuBuild() ? "GPU" : "CPU")
-        + " build of TensorFlow " + TensorFlow.version() + "):\n");
+  /**
+   * One line: where the model runs, on which build of TensorFlow, and why not on a GPU where one
+   * was hoped for, e.g. {@code Running on: CPU (TensorFlow 2.18.0, CPU build)}.
+   */
+  public String summary() {
+    return "Running on: " + (onGpu ? gpuName() : "CPU") + " (TensorFlow " + TensorFlow.version()
+        + ", " + (gpuBuild() ? "GPU" : "CPU") + " build)" + note.map(n -> "; " + n).orElse("")
+        + "\n";
+  }
+
+  /** Every device TensorFlow sees, then the {@link #summary} line. */
+  public String table() {
+    var text = new StringBuilder("Devices TensorFlow sees:\n");
     visible.forEach(device -> text.append(device.row()).append('\n'));
-    text.append("Running on: ").append(onGpu ? gpuName() : "CPU").append('\n');
-    note.ifPresent(line -> text.append(line).append('\n'));
-    return text.toString();
+    return text.append(summary()).toString();
   }
 
   private String gpuName() {

@@ -13,21 +13,31 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Runs TrainMnist in its own JVM, because native log lines bypass System.err. */
+/** Runs the programs in JVMs of their own, because native log lines bypass System.err. */
 class NativeLogProcessTest {
 
   record Output(int exitCode, String out, String err) {}
 
   static Output trainMnist(Path dir, String logLevel, String... extra)
       throws IOException, InterruptedException {
+    var args = new ArrayList<>(List.of(
+        "--data-dir", TestData.mnistDir().toString(), "--steps", "1", "--progress", "none",
+        "--export-dir", dir.resolve("export").toString()));
+    args.addAll(List.of(extra));
+    return run(TrainMnist.class, dir, logLevel, args);
+  }
+
+  /** Runs {@code program}'s main in a JVM of its own, with TF_CPP_MIN_LOG_LEVEL as given. */
+  static Output run(Class<?> program, Path dir, String logLevel, List<String> args)
+      throws IOException, InterruptedException {
     var command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
-        TrainMnist.class.getName(),
-        "--data-dir", TestData.mnistDir().toString(), "--steps", "1", "--progress", "none",
-        "--export-dir", dir.resolve("export").toString()));
-    command.addAll(List.of(extra));
+        program.getName()));
+    command.addAll(args);
     var builder = new ProcessBuilder(command)
         .redirectOutput(dir.resolve("out.txt").toFile())
         .redirectError(dir.resolve("err.txt").toFile());
@@ -36,7 +46,7 @@ class NativeLogProcessTest {
       builder.environment().put(NativeLog.LEVEL_VARIABLE, logLevel);
     }
     var process = builder.start();
-    assertTrue(process.waitFor(5, TimeUnit.MINUTES), "TrainMnist did not finish");
+    assertTrue(process.waitFor(5, TimeUnit.MINUTES), program.getSimpleName() + " did not finish");
     return new Output(process.exitValue(),
         Files.readString(dir.resolve("out.txt"), StandardCharsets.UTF_8),
         Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8));
@@ -48,6 +58,23 @@ class NativeLogProcessTest {
     assertEquals(0, output.exitCode(), output.err());
     assertEquals("", output.err(), "stderr should be empty");
     assertTrue(output.out().contains("final test accuracy"), output.out());
+  }
+
+  @ParameterizedTest
+  @ValueSource(classes = {TrainMnist.class, PredictMnist.class, ServeMnist.class})
+  void versionAndDeviceListPrintJustThat(Class<?> program, @TempDir Path dir) throws Exception {
+    var version = run(program, dir, null, List.of("--version"));
+    assertEquals(0, version.exitCode(), version.err());
+    assertEquals("", version.err(), "stderr should be empty");
+    assertEquals(List.of(program.getSimpleName() + " 0.1.0-SNAPSHOT",
+        "TensorFlow Java 1.1.0, TensorFlow 2.18.0"), version.out().lines().toList());
+
+    var devices = run(program, dir, null, List.of("--list-devices"));
+    assertEquals(0, devices.exitCode(), devices.err());
+    assertEquals("", devices.err(), "stderr should be empty");
+    var lines = devices.out().lines().toList();
+    assertEquals("Devices TensorFlow sees:", lines.get(0), devices.out());
+    assertTrue(lines.get(lines.size() - 1).startsWith("Running on: "), devices.out());
   }
 
   @Test

@@ -65,13 +65,21 @@ class PredictMnistCliTest {
   }
 
   @Test
-  void theDeviceTableGoesToStderrAndStdoutKeepsOnlyResults() {
+  void theAnswerIsAllItPrints() {
     CliRun run = run("--model", export.baseDir().toString(), "--device", "cpu",
         "--data-dir", TestData.mnistDir().toString());
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.err().startsWith("Devices TensorFlow sees ("), run.err());
-    assertTrue(run.err().contains("Running on: CPU\n"), run.err());
+    assertEquals("", run.err());
     assertTrue(run.out().strip().matches("test accuracy 0\\.\\d{4}"), run.out());
+  }
+
+  @Test
+  void listDevicesNeedsNoModel() {
+    CliRun run = run("--list-devices");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().startsWith("Devices TensorFlow sees:\n"), run.out());
+    assertTrue(run.out().contains("\nRunning on: "), run.out());
+    assertOneLineError(run("--top", "2"), 2, "PredictMnist: Missing required option: '--model=DIR'");
   }
 
   @Test

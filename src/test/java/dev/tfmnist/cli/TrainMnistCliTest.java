@@ -160,11 +160,25 @@ class TrainMnistCliTest {
   }
 
   @Test
-  void theDeviceTableIsPrintedBeforeTraining(@TempDir Path dir) {
+  void outputStartsWithTheModelAndGivesTheDeviceOneLine(@TempDir Path dir) {
     var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "0", "--device", "cpu",
         "--export-dir", dir.toString(), "--progress", "none");
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.out().startsWith("Devices TensorFlow sees ("), run.out());
-    assertTrue(run.out().contains("Running on: CPU\n"), run.out());
+    assertTrue(run.out().startsWith("Model: \"mnist_cnn\"\n"), run.out());
+    var deviceLines = run.out().lines().filter(line -> line.contains("CPU")).toList();
+    assertEquals(List.of("Running on: CPU (TensorFlow 2.18.0, "
+        + (DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build)"), deviceLines, run.out());
+  }
+
+  @Test
+  void listDevicesPrintsTheTableAndExits(@TempDir Path dir) throws IOException {
+    var run = run("--list-devices", "--data-dir", dir.resolve("never-fetched").toString());
+    assertEquals(0, run.exitCode(), run.err());
+    var lines = run.out().lines().toList();
+    assertEquals("Devices TensorFlow sees:", lines.get(0), run.out());
+    assertTrue(lines.contains("  CPU:0    CPU  host memory"), run.out());
+    assertTrue(lines.get(lines.size() - 1).startsWith("Running on: "), run.out());
+    assertEquals("", run.err());
+    assertFalse(Files.exists(dir.resolve("never-fetched")), "no data is fetched to list devices");
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,9 +21,11 @@ class DevicePlanTest {
     var plan = DevicePlan.resolve(DeviceChoice.CPU, false);
     assertTrue(plan.visible().stream().anyMatch(d -> d.type().equals("CPU")), plan.visible().toString());
     assertFalse(plan.onGpu());
-    var table = plan.describe();
-    assertTrue(table.contains((DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build of TensorFlow 2.18.0"), table);
-    assertTrue(table.contains("CPU:0") && table.contains("Running on: CPU"), table);
+    String build = DevicePlan.gpuBuild() ? "GPU" : "CPU";
+    assertEquals("Running on: CPU (TensorFlow 2.18.0, " + build + " build)\n", plan.summary());
+    var table = plan.table();
+    assertTrue(table.startsWith("Devices TensorFlow sees:\n  CPU:0    CPU  host memory\n"), table);
+    assertTrue(table.endsWith("\n" + plan.summary()), table);
   }
 
   @Test
@@ -37,14 +40,20 @@ class DevicePlanTest {
   }
 
   @Test
-  void autoFallsBackToTheCpuWithAOneLineNote() {
+  void autoFallsBackToTheCpuSayingWhyOnlyOnTheGpuBuild() {
     var plan = DevicePlan.resolve(DeviceChoice.AUTO, false);
     assertEquals(GPU_VISIBLE, plan.onGpu());
     if (!GPU_VISIBLE) {
-      var note = plan.note().orElseThrow();
-      assertTrue(note.startsWith("note: no GPU visible (") && note.endsWith("); running on the CPU"), note);
-      assertFalse(note.contains("\n"));
       assertFalse(plan.sessionConfig().getDeviceCountMap().isEmpty(), "GPUs not hidden");
+      if (DevicePlan.gpuBuild()) {
+        var note = plan.note().orElseThrow();
+        assertTrue(note.startsWith("no GPU visible: "), note);
+        assertTrue(plan.summary().startsWith("Running on: CPU (TensorFlow 2.18.0, GPU build); "
+            + note), plan.summary());
+        assertEquals(1, plan.summary().lines().count(), plan.summary());
+      } else {
+        assertEquals(Optional.empty(), plan.note(), "the CPU build is the user's choice");
+      }
     }
   }
 
