@@ -21,12 +21,12 @@ import statistics
 import sys
 import time
 
-# The issue's FLOP counts (issue 6), used for every "% of ceiling" figure.
+# FLOP counts of the model, used for every "% of ceiling" figure.
 TRAIN_STEP_GFLOP = 8.2          # one training step of 100 images (forward + backward + Adam)
 FORWARD_MFLOP_PER_IMAGE = 27.8  # one image through the network, forward only
 TEST_IMAGES = 10000
 JOB_STEPS = 1000
-JOB_EVALS = 20                  # the issue's count: evaluations at steps 0, 50, ..., 950
+JOB_EVALS = 20                  # evaluations at steps 0, 50, ..., 950
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def cmd_table(args):
 
     header = ["measurement", "unit", "Java", "Python", "ratio (>1: Java ahead)",
               "Java % ceiling", "Python % ceiling", "Java peak RSS", "Python peak RSS",
-              "target (issue 6)", "notes"]
+              "target", "notes"]
     rows = [header]
     ratios = []
 
@@ -312,7 +312,7 @@ def cmd_table(args):
             other, "  ** WARNING: the machine was busy; these numbers are not reliable **"
             if other > 5 else ""))
     print("TensorFlow threads, both languages: %s; ServeMnist: %s" % (threads, args.serve_threads))
-    print("FLOP constants (issue 6): training step of 100 images = %.1f GFLOP, forward = %.1f "
+    print("FLOP constants: training step of 100 images = %.1f GFLOP, forward = %.1f "
           "MFLOP/image; %% ceiling = achieved FLOP/s over the Java MatMul ceiling (%s GFLOP/s)"
           % (TRAIN_STEP_GFLOP, FORWARD_MFLOP_PER_IMAGE, fmt_num(ceiling)))
     if quick:
