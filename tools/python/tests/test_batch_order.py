@@ -3,7 +3,7 @@
 The expected lists were produced by running dev.tfmnist.data.BatchSampler and java.util.Random
 (Java 17) with a one-file program:
 
-    javac -d /tmp/bs src/main/java/dev/tfmnist/data/BatchSampler*.java
+    javac -d /tmp/bs src/data/src/main/java/dev/tfmnist/data/BatchSampler*.java
     java -cp /tmp/bs Check.java   # new BatchSampler(55000, 1).next(100) twice, etc.
 
 Run: python -m unittest discover -s tools/python/tests   (needs only numpy)

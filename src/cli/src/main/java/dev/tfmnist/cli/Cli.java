@@ -1,0 +1,80 @@
+package dev.tfmnist.cli;
+
+import dev.tfmnist.device.ThreadPools;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.Properties;
+import picocli.CommandLine;
+
+/**
+ * What every command line of the project shares: user errors (a bad option, a bad file, a bad
+ * value) end in one line on stderr and exit code 2 or 1, never in a stack trace.
+ */
+final class Cli {
+  static final int USAGE_ERROR = 2;
+  static final int RUN_ERROR = 1;
+
+  private Cli() {}
+
+  static CommandLine commandLine(Object command, PrintWriter out, PrintWriter err) {
+    var commandLine = new CommandLine(command);
+    String name = commandLine.getCommandName();
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setParameterExceptionHandler((e, args) -> {
+      err.println(name + ": " + e.getMessage() + " (see --help)");
+      err.flush();
+      return USAGE_ERROR;
+    });
+    commandLine.setExecutionExceptionHandler((e, cl, parseResult) -> {
+      if (isUserError(e)) {
+        err.println(name + ": " + oneLine(e.getMessage()));
+        err.flush();
+        return e instanceof IllegalArgumentException ? USAGE_ERROR : RUN_ERROR;
+      }
+      throw e;
+    });
+    return commandLine;
+  }
+
+  /** Errors whose message is the whole story for a user: bad values, files, downloads, NaN. */
+  private static boolean isUserError(Exception e) {
+    return e instanceof IllegalArgumentException || e instanceof IOException
+        || e instanceof java.io.UncheckedIOException || e instanceof RunError;
+  }
+
+  /**
+   * A run that cannot go on for a reason the user can act on, told in the program's terms (its
+   * options): one line and exit code 1.
+   */
+  static final class RunError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RunError(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** What --version prints: this project's version and TensorFlow's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      var versions = new Properties();
+      try (var in = Cli.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          versions.load(in);
+        }
+      }
+      NativeLog.configure(false, ThreadPools.DEFAULT);  // before TensorFlow loads
+      return new String[] {
+        "${COMMAND-NAME} " + versions.getProperty("version", "(unknown version)"),
+        "TensorFlow Java " + versions.getProperty("tensorflow.java", "?") + ", TensorFlow "
+            + org.tensorflow.TensorFlow.version()
+      };
+    }
+  }
+
+  private static String oneLine(String message) {
+    return message == null ? "failed" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+  }
+}

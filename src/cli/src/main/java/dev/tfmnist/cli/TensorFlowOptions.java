@@ -1,0 +1,63 @@
+package dev.tfmnist.cli;
+
+import dev.tfmnist.device.DeviceChoice;
+import dev.tfmnist.device.DevicePlan;
+import dev.tfmnist.device.NoGpuException;
+import dev.tfmnist.device.ThreadPools;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every program that runs TensorFlow shares, as a picocli mixin: where it runs, and
+ * how much of TensorFlow's native log it shows.
+ */
+final class TensorFlowOptions {
+  @Option(names = "--device", paramLabel = "auto|cpu|gpu", description = "Where to run: the GPU if TensorFlow sees one (auto), the CPU, or a GPU or an error (default: auto).")
+  String device = "auto";
+
+  @Option(names = "--list-devices", description = "Print the devices TensorFlow sees and where this program would run, then exit.")
+  boolean listDevices;
+
+  @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
+  boolean logPlacement;
+
+  @Option(names = "--tf-log", description = "Show TensorFlow's native log (also on when TF_CPP_MIN_LOG_LEVEL is set).")
+  boolean tfLog;
+
+  @Option(names = "--intra-op-threads", paramLabel = "N", description = "Threads one TensorFlow op may use, 0 for TensorFlow's choice, the core count (default: 0).")
+  int intraOpThreads;
+
+  @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's choice, the core count (default: 0).")
+  int interOpThreads;
+
+  /** The --device value, checked: call it early, so a typo fails before any slow work. */
+  DeviceChoice choice() {
+    try {
+      return DeviceChoice.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--device must be auto, cpu or gpu, got '" + device + "'", e);
+    }
+  }
+
+  /** The thread pool options, checked. */
+  ThreadPools threads() {
+    return new ThreadPools(intraOpThreads, interOpThreads);
+  }
+
+  /** Quiets TensorFlow's log unless asked not to; must come before anything loads TensorFlow. */
+  void configureLog() {
+    NativeLog.configure(tfLog || logPlacement, threads());
+  }
+
+  /** {@link #configureLog}, then the devices TensorFlow sees with --device applied. */
+  DevicePlan devices() {
+    var choice = choice();
+    configureLog();
+    try {
+      return DevicePlan.resolve(choice, logPlacement, threads());
+    } catch (NoGpuException e) {
+      throw new Cli.RunError("--device gpu: " + e.getMessage()
+          + (DevicePlan.gpuBuild() ? "" : "; mvn -Pgpu builds the programs with the CUDA build"), e);
+    }
+  }
+}

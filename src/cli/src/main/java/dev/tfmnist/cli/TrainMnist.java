@@ -1,0 +1,312 @@
+package dev.tfmnist.cli;
+
+import dev.tfmnist.data.DataDirectory;
+import dev.tfmnist.data.MnistDataset;
+import dev.tfmnist.data.MnistFetcher;
+import dev.tfmnist.device.ThreadPools;
+import dev.tfmnist.model.Loss;
+import dev.tfmnist.model.MnistCnn;
+import dev.tfmnist.model.ModelSummary;
+import dev.tfmnist.training.Checkpoints;
+import dev.tfmnist.training.Evaluation;
+import dev.tfmnist.training.InferenceExport;
+import dev.tfmnist.training.InvalidSettingException;
+import dev.tfmnist.training.MnistTrainer;
+import dev.tfmnist.training.TrainingConfig;
+import dev.tfmnist.training.TrainingCurves;
+import dev.tfmnist.training.TrainingDivergedException;
+import dev.tfmnist.training.TrainingListener;
+import dev.tfmnist.training.TrainingLoop;
+import dev.tfmnist.training.TrainingState;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.tensorflow.Graph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Trains the original TF1 MNIST CNN in TensorFlow Java and exports it as a SavedModel. */
+@Command(
+    name = "TrainMnist",
+    mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
+    sortOptions = false,
+    description = {
+      "Trains the TF1 MNIST CNN of the original program with TensorFlow Java,",
+      "printing the test accuracy every --eval-every steps, and exports the",
+      "result as a SavedModel."
+    })
+public final class TrainMnist implements Callable<Integer> {
+  private static final TrainingConfig ORIGINAL = TrainingConfig.ORIGINAL;
+
+  @Option(names = "--steps", paramLabel = "N", description = "Training steps in all, resumed ones included (default: ${DEFAULT-VALUE}).")
+  int steps = ORIGINAL.steps();
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Images per step (default: ${DEFAULT-VALUE}).")
+  int batchSize = ORIGINAL.batchSize();
+
+  @Option(names = "--learning-rate", paramLabel = "RATE", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+  float learningRate = ORIGINAL.learningRate();
+
+  @Option(names = "--keep-prob", paramLabel = "P", description = "Dropout keep probability while training (default: ${DEFAULT-VALUE}).")
+  float keepProb = ORIGINAL.keepProb();
+
+  @Option(names = "--eval-every", paramLabel = "N", description = "Evaluate on the test set after every step i with i %% N == 0 (default: ${DEFAULT-VALUE}).")
+  int evalEvery = ORIGINAL.evalEvery();
+
+  @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the initial weights, batch order and dropout (default: ${DEFAULT-VALUE}).")
+  long seed = ORIGINAL.seed();
+
+  @Option(names = "--loss", paramLabel = "original|stable", description = "original: mean(-sum(ys * log(softmax))), as the seed program; stable: fused softmax cross-entropy on the logits (default: original).")
+  String loss = "original";
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "MNIST directory (default: $MNIST_DIR, else data/mnist); missing files are downloaded.")
+  Path dataDir;
+
+  @Option(names = "--export-dir", paramLabel = "DIR", description = "SavedModel base directory; the model goes into its next version (default: ${DEFAULT-VALUE}).")
+  Path exportDir = Path.of("savedmodel", "java");
+
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Save a checkpoint after every evaluation, at the end, and on Ctrl-C or SIGTERM.")
+  Path checkpointDir;
+
+  @Option(names = "--resume", description = "Continue from the latest checkpoint in --checkpoint-dir, with the same data order and random state.")
+  boolean resume;
+
+  @Option(names = "--csv", paramLabel = "FILE", description = "Curve as CSV: step, loss, test accuracy, elapsed seconds (default: <export-dir>/<version>-curve.csv).")
+  Path csv;
+
+  @Option(names = "--plot", paramLabel = "FILE", description = "Test accuracy against step as a PNG, beside the original's curve (default: <export-dir>/<version>-curve.png).")
+  Path plot;
+
+  @Option(names = "--summary", description = "Print the model summary and exit.")
+  boolean summaryOnly;
+
+  @Option(names = "--progress", paramLabel = "auto|bar|lines|none", description = "Progress display: a bar on a terminal, plain lines otherwise (default: auto).")
+  String progress = "auto";
+
+  @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
+
+  private PrintWriter out;
+  private PrintWriter err;
+  private volatile Runnable stopOnSignal;
+
+  @Override
+  public Integer call() throws Exception {
+    var threads = tensorFlow.threads();
+    var config = config(threads);
+    var progressMode = parseProgress(progress);
+    tensorFlow.choice();
+    if (resume && checkpointDir == null) {
+      throw new IllegalArgumentException("--resume needs --checkpoint-dir");
+    }
+    if (summaryOnly) {
+      tensorFlow.configureLog();
+      try (var graph = new Graph()) {
+        new MnistCnn(graph, seed);
+        printSummary(ModelSummary.of(graph), config);
+      }
+      return 0;
+    }
+
+    var devices = tensorFlow.devices();
+    if (tensorFlow.listDevices) {
+      out.print(devices.table());
+      out.flush();
+      return 0;
+    }
+    Path dir = DataDirectory.resolve(dataDir, System::getenv);
+    MnistFetcher.builder()
+        .log(message -> { err.println(message); err.flush(); })
+        .listener(new DownloadProgress(progressMode, err))
+        .build()
+        .ensure(dir);
+    var data = MnistDataset.load(dir);
+
+    var checkpoints = checkpointDir == null ? null : new Checkpoints(checkpointDir, this::warn);
+    var finished = new CountDownLatch(1);
+    var signalHandler = installSignalHandler(finished);
+    try (var trainer = new MnistTrainer(config,
+        devices.sessionConfig())) {
+      printSummary(trainer.summary(), config);
+      out.print(devices.summary());
+      var start = TrainingState.start(config, data);
+      if (resume) {
+        start = resumeFrom(checkpoints, trainer, config).orElse(start);
+      }
+      var run = train(trainer, data, checkpoints, start, progressMode);
+      if (run.stopped()) {
+        out.println("stopped before step " + run.state().nextStep() + (checkpoints == null ? ""
+            : ": checkpoint saved in " + checkpoints.dir() + "; --resume continues from there"));
+        return 0;
+      }
+      out.printf(Locale.ROOT, "trained %d steps at %.2f steps/s (%.1f s), %d evaluations took %.1f s%n",
+          run.stepsRun(), run.stepsPerSecond(), run.stepSeconds(),
+          run.evaluations().size() - start.evaluations().size(), run.evaluationSeconds());
+      var evaluations = run.evaluations();
+      double finalAccuracy = lastStepEvaluated(evaluations, config)
+          ? evaluations.get(evaluations.size() - 1).accuracy()
+          : trainer.evaluate(data.test());
+      out.printf(Locale.ROOT, "final test accuracy %.4f%n", finalAccuracy);
+      Path exported = InferenceExport.export(trainer, exportDir);
+      out.println("SavedModel written to " + exported);
+      writeCurves(evaluations, exported);
+      PeakMemory.peakRssBytes().ifPresent(bytes ->
+          out.println("Peak RSS (measured): " + ModelSummary.bytes(bytes)));
+    } finally {
+      out.flush();
+      err.flush();
+      finished.countDown();
+      removeSignalHandler(signalHandler);
+    }
+    return 0;
+  }
+
+  /** The options as a TrainingConfig; a value out of range is named by its option. */
+  private TrainingConfig config(ThreadPools threads) {
+    try {
+      return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
+          parseLoss(loss), ORIGINAL.evalChunk(), threads.intraOpThreads(),
+          threads.interOpThreads());
+    } catch (InvalidSettingException e) {
+      String option = switch (e.setting()) {
+        case "steps" -> "--steps";
+        case "batchSize" -> "--batch-size";
+        case "learningRate" -> "--learning-rate";
+        case "keepProb" -> "--keep-prob";
+        case "evalEvery" -> "--eval-every";
+        case "intraOpThreads" -> "--intra-op-threads";
+        case "interOpThreads" -> "--inter-op-threads";
+        default -> e.setting();
+      };
+      throw new IllegalArgumentException(option + " " + e.rule(), e);
+    }
+  }
+
+  private java.util.Optional<TrainingState> resumeFrom(Checkpoints checkpoints,
+      MnistTrainer trainer, TrainingConfig config) throws IOException {
+    var latest = checkpoints.latest(config);
+    if (latest.isEmpty()) {
+      warn("no checkpoint in " + checkpoints.dir() + ": starting from step 0");
+      return java.util.Optional.empty();
+    }
+    var checkpoint = latest.get();
+    trainer.restoreModelAndOptimizer(checkpoint);
+    out.println("resuming from " + checkpoint.dir() + " at step " + checkpoint.state().nextStep());
+    return java.util.Optional.of(checkpoint.state());
+  }
+
+  /** Runs the loop with a progress display; {@link #stopOnSignal} can stop it. */
+  private TrainingLoop.Outcome train(MnistTrainer trainer, MnistDataset data,
+      Checkpoints checkpoints, TrainingState start, Progress.Mode progressMode) {
+    try (var bar = Progress.start(progressMode, "train", trainer.config().steps(), "steps", 1, err)) {
+      bar.update(start.nextStep(), null);
+      var loop = new TrainingLoop(trainer, data, new TrainingListener() {
+        @Override
+        public void stepFinished(int step, float loss) {
+          bar.update(step + 1, String.format(Locale.ROOT, "loss %.4f", loss));
+        }
+
+        @Override
+        public void evaluated(Evaluation evaluation) {
+          bar.println(out, evaluation.line());
+        }
+      }, checkpoints);
+      stopOnSignal = loop::requestStop;
+      try {
+        return loop.run(start);
+      } catch (TrainingDivergedException e) {
+        throw new Cli.RunError(e.getMessage() + "; see --loss stable and --learning-rate", e);
+      }
+    }
+  }
+
+  /**
+   * Turns Ctrl-C or SIGTERM into a stop after the current step, a checkpoint, and a clean exit: the
+   * hook asks the loop to stop, then holds the JVM open until {@code call()} has finished.
+   */
+  private Thread installSignalHandler(CountDownLatch finished) {
+    var hook = new Thread(() -> {
+      Runnable stop = stopOnSignal;
+      if (stop != null) {
+        stop.run();
+      }
+      try {
+        finished.await(5, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "stop-training");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  private static void removeSignalHandler(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running: it lets the JVM exit once call() has returned
+    }
+  }
+
+  private void printSummary(ModelSummary summary, TrainingConfig config) {
+    out.print(summary.table());
+    out.print(summary.memoryEstimate(config.batchSize()));
+    out.flush();
+  }
+
+  private void writeCurves(List<Evaluation> evaluations, Path exported) throws IOException {
+    String version = exported.getFileName().toString();
+    Path csvFile = csv != null ? csv : exported.resolveSibling(version + "-curve.csv");
+    Path plotFile = plot != null ? plot : exported.resolveSibling(version + "-curve.png");
+    TrainingCurves.writeCsv(csvFile, evaluations);
+    CurvePlot.write(plotFile, evaluations);
+    out.println("Curve written to " + csvFile + " and " + plotFile);
+  }
+
+  private void warn(String message) {
+    err.println(message);
+    err.flush();
+  }
+
+  private static boolean lastStepEvaluated(List<Evaluation> evaluations, TrainingConfig config) {
+    return !evaluations.isEmpty()
+        && evaluations.get(evaluations.size() - 1).step() == config.steps() - 1;
+  }
+
+  private static Loss parseLoss(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "original" -> Loss.ORIGINAL;
+      case "stable" -> Loss.STABLE;
+      default -> throw new IllegalArgumentException(
+          "--loss must be original or stable, got '" + value + "'");
+    };
+  }
+
+  private static Progress.Mode parseProgress(String value) {
+    try {
+      return Progress.Mode.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--progress must be auto, bar, lines or none, got '" + value + "'");
+    }
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command with the given streams and returns the exit code; main() is this plus exit. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    var command = new TrainMnist();
+    command.out = out;
+    command.err = err;
+    return Cli.commandLine(command, out, err).execute(args);
+  }
+}

@@ -1,0 +1,107 @@
+package dev.tfmnist.loader;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The class probabilities of one example, its most probable class and the top k.
+ *
+ * <p>Models differ in what their score output holds: softmax probabilities (TrainMnist, Keras
+ * with a softmax layer) or logits. Scores that already form a distribution (all in [0, 1],
+ * summing to 1 within 1e-3) are kept bit for bit; anything else goes through a softmax. Either
+ * way the predicted class is the argmax of the raw scores, the first one on a tie as in
+ * TensorFlow's ArgMax.
+ */
+public final class Classification {
+  private final float[] probabilities;
+  private final int predictedClass;
+
+  private Classification(float[] probabilities, int predictedClass) {
+    this.probabilities = probabilities;
+    this.predictedClass = predictedClass;
+  }
+
+  /** From the raw scores of one example: probabilities or logits. */
+  public static Classification ofScores(float[] scores) {
+    if (scores.length == 0) {
+      throw new IllegalArgumentException("no class scores");
+    }
+    return new Classification(isDistribution(scores) ? scores.clone() : softmax(scores),
+        argmax(scores));
+  }
+
+  public int predictedClass() {
+    return predictedClass;
+  }
+
+  public int classes() {
+    return probabilities.length;
+  }
+
+  public float probability(int classIndex) {
+    return probabilities[classIndex];
+  }
+
+  public float[] probabilities() {
+    return probabilities.clone();
+  }
+
+  /** The {@code k} most probable classes, most probable first; ties by class index. */
+  public List<ClassScore> topK(int k) {
+    if (k < 1) {
+      throw new IllegalArgumentException("k must be at least 1, got " + k);
+    }
+    var all = new ArrayList<ClassScore>(probabilities.length);
+    for (int c = 0; c < probabilities.length; c++) {
+      all.add(new ClassScore(c, probabilities[c]));
+    }
+    all.sort(Comparator.comparing((ClassScore s) -> s.probability()).reversed()
+        .thenComparingInt(ClassScore::classIndex));
+    return List.copyOf(all.subList(0, Math.min(k, all.size())));
+  }
+
+  static int argmax(float[] scores) {
+    int best = 0;
+    for (int c = 1; c < scores.length; c++) {
+      if (scores[c] > scores[best]) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  private static boolean isDistribution(float[] scores) {
+    double sum = 0;
+    for (float s : scores) {
+      if (!(s >= 0 && s <= 1)) {
+        return false;
+      }
+      sum += s;
+    }
+    return Math.abs(sum - 1) < 1e-3;
+  }
+
+  private static float[] softmax(float[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double[] exp = new double[logits.length];
+    double sum = 0;
+    for (int i = 0; i < logits.length; i++) {
+      exp[i] = Math.exp(logits[i] - max);
+      sum += exp[i];
+    }
+    float[] p = new float[logits.length];
+    for (int i = 0; i < logits.length; i++) {
+      p[i] = (float) (exp[i] / sum);
+    }
+    return p;
+  }
+
+  @Override
+  public String toString() {
+    return "Classification[class " + predictedClass + ", top " + topK(3) + "]";
+  }
+}

@@ -1,0 +1,257 @@
+package dev.tfmnist.loader;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.exceptions.TFInvalidArgumentException;
+import org.tensorflow.exceptions.TFUnimplementedException;
+import org.tensorflow.exceptions.TensorFlowException;
+import org.tensorflow.proto.MetaGraphDef;
+import org.tensorflow.proto.SavedModel;
+
+/**
+ * A SavedModel loaded into one TensorFlow session: loaded once, shared by any number of threads
+ * and {@link Predictor}s, closed once.
+ *
+ * <p>It owns the native bundle (graph and session). Runs take a read lock and {@link #close()}
+ * the write lock, so closing waits for running predictions and a prediction after the close fails
+ * cleanly instead of touching freed memory. TensorFlow's session runs concurrent calls in
+ * parallel; each call gets a runner of its own.
+ */
+public final class LoadedModel implements AutoCloseable {
+  /** TF2 marks its init function as a signature; it is no function callers can run. */
+  private static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
+  /** Ops that hold variables: TF1's reference variables and TF2's resource variables. */
+  private static final Set<String> VARIABLE_OPS = Set.of("VariableV2", "Variable", "VarHandleOp");
+
+  private final ModelLocation location;
+  private final Set<String> tags;
+  private final SavedModelBundle bundle;
+  private final Map<String, SignatureInfo> signatures;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
+
+  private LoadedModel(ModelLocation location, Set<String> tags, SavedModelBundle bundle) {
+    this.location = location;
+    this.tags = tags;
+    this.bundle = bundle;
+    var byKey = new TreeMap<String, SignatureInfo>();
+    bundle.metaGraphDef().getSignatureDefMap().forEach((key, def) -> {
+      if (!key.equals(INIT_OP_SIGNATURE)) {
+        byKey.put(key, SignatureInfo.of(key, def));
+      }
+    });
+    this.signatures = Collections.unmodifiableMap(byKey);
+  }
+
+  /** Loads the SavedModel in {@code dir}, or the highest version of a base directory. */
+  public static LoadedModel load(Path dir) throws ModelLoadException {
+    return loader(dir).load();
+  }
+
+  /** Options for loading {@code dir}: tags, a version, the session's configuration. */
+  public static ModelLoader loader(Path dir) {
+    return new ModelLoader(dir);
+  }
+
+  static LoadedModel load(ModelLoader options) throws ModelLoadException {
+    ModelLocation location = ModelLocation.resolve(options.path(), options.version());
+    Path dir = location.directory();
+    checkSavedModel(dir, options.tags());
+    var loader = SavedModelBundle.loader(dir.toString())
+        .withTags(options.tags().toArray(String[]::new));
+    if (options.sessionConfig() != null) {
+      loader.withConfigProto(options.sessionConfig());
+    }
+    SavedModelBundle bundle;
+    try {
+      bundle = loader.load();
+    } catch (TensorFlowException | TFInvalidArgumentException | TFUnimplementedException e) {
+      throw new ModelLoadException(dir, "cannot load the SavedModel: " + firstLine(e.getMessage()), e);
+    }
+    try {
+      return new LoadedModel(location, options.tags(), bundle);
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Reads saved_model.pb before TensorFlow does, so that a file that is no SavedModel, one without
+   * the requested tags, or one whose variables are missing gets a message saying so. TensorFlow
+   * itself loads a model without variables.index and leaves its variables uninitialized, which
+   * would only show at the first prediction.
+   */
+  private static void checkSavedModel(Path dir, Set<String> tags) throws ModelLoadException {
+    Path pb = dir.resolve(ModelLocation.SAVED_MODEL_PB);
+    if (!Files.isRegularFile(pb)) {
+      return;  // saved_model.pbtxt: TensorFlow parses the text format itself
+    }
+    SavedModel savedModel;
+    try (InputStream in = Files.newInputStream(pb)) {
+      savedModel = SavedModel.parseFrom(in);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ModelLoadException(pb, "not a SavedModel protocol buffer ("
+          + firstLine(e.getMessage()) + ")", e);
+    } catch (IOException e) {
+      throw new ModelLoadException(pb, "cannot read: " + e.getMessage(), e);
+    }
+    if (savedModel.getMetaGraphsCount() == 0) {
+      throw new ModelLoadException(pb, "not a SavedModel: it holds no MetaGraph");
+    }
+    var tagSets = new ArrayList<Set<String>>();
+    for (MetaGraphDef metaGraph : savedModel.getMetaGraphsList()) {
+      var set = new HashSet<>(metaGraph.getMetaInfoDef().getTagsList());
+      if (set.equals(tags)) {
+        checkVariables(dir, metaGraph);
+        return;
+      }
+      tagSets.add(set);
+    }
+    throw new ModelLoadException(dir, "has no MetaGraph tagged " + tags + "; its tag sets are "
+        + tagSets);
+  }
+
+  private static void checkVariables(Path dir, MetaGraphDef metaGraph) throws ModelLoadException {
+    boolean hasVariables = metaGraph.getGraphDef().getNodeList().stream()
+        .anyMatch(node -> VARIABLE_OPS.contains(node.getOp()));
+    Path index = dir.resolve("variables").resolve("variables.index");
+    if (hasVariables && !Files.isRegularFile(index)) {
+      throw new ModelLoadException(dir, "the graph has variables but " + dir.relativize(index)
+          + " is missing");
+    }
+  }
+
+  /** The SavedModel directory that was loaded (a version directory for a base directory). */
+  public Path directory() {
+    return location.directory();
+  }
+
+  /** The version number: the directory's name when it is an integer, as TF Serving reads it. */
+  public OptionalLong version() {
+    return location.version();
+  }
+
+  public Set<String> tags() {
+    return tags;
+  }
+
+  /** The callable signatures by key, sorted; TF2's init marker is left out. */
+  public Map<String, SignatureInfo> signatures() {
+    return signatures;
+  }
+
+  public SignatureInfo signature(String key) {
+    SignatureInfo signature = signatures.get(key);
+    if (signature == null) {
+      throw new SignatureNotFoundException(key, signatures.keySet());
+    }
+    return signature;
+  }
+
+  /** The MetaGraphDef as loaded, for everything this class does not expose. */
+  public MetaGraphDef metaGraphDef() {
+    return bundle.metaGraphDef();
+  }
+
+  /** A predictor for {@code serving_default}. */
+  public Predictor predictor() {
+    return predictor(SignatureInfo.DEFAULT_KEY);
+  }
+
+  /** A predictor for signature {@code key}; cheap, make as many as you like. */
+  public Predictor predictor(String key) {
+    SignatureInfo signature = signature(key);
+    return new Predictor(this, signature, List.copyOf(signature.outputs().keySet()));
+  }
+
+  /** The signatures as the table README shows: one line per input and output. */
+  public String signatureTable() {
+    return SignatureTable.format(signatures.values());
+  }
+
+  /**
+   * Runs {@code signature} on already validated tensors, fetching {@code outputKeys} in that order.
+   * The caller closes the result.
+   */
+  Result run(SignatureInfo signature, Map<String, ? extends Tensor> inputs, List<String> outputKeys) {
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model " + location.directory() + " is closed");
+      }
+      Session.Runner runner = bundle.session().runner();
+      inputs.forEach((key, tensor) -> runner.feed(signature.inputs().get(key).tensorName(), tensor));
+      for (String key : outputKeys) {
+        runner.fetch(signature.outputs().get(key).tensorName());
+      }
+      return runner.run();
+    } catch (TFInvalidArgumentException e) {
+      throw new PredictionException("signature " + signature.key() + " rejected the input: "
+          + firstLine(e.getMessage()), true, e);
+    } catch (TensorFlowException | TFUnimplementedException e) {
+      throw new PredictionException("signature " + signature.key() + " failed: "
+          + firstLine(e.getMessage()), false, e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  public boolean isClosed() {
+    lock.readLock().lock();
+    try {
+      return closed;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Waits for running predictions, then frees the session and graph; later calls do nothing. */
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      bundle.close();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LoadedModel[" + location.directory() + ", signatures " + signatures.keySet() + "]";
+  }
+
+  /** TensorFlow's messages run to several lines of op context; the first says what happened. */
+  static String firstLine(String message) {
+    if (message == null || message.isBlank()) {
+      return "unknown error";
+    }
+    for (String line : message.split("\\R")) {
+      if (!line.isBlank()) {
+        return line.strip();
+      }
+    }
+    return message.strip();
+  }
+}

@@ -1,0 +1,125 @@
+package dev.tfmnist.loader;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tfmnist.testing.TestModels;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.tensorflow.ndarray.Shape;
+
+/** Finding the image input and the class scores in signatures that name them differently. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ImageClassifierTest {
+  private LoadedModel mnist;
+  private LoadedModel centroid;
+
+  @BeforeAll
+  void load() throws IOException {
+    mnist = LoadedModel.load(TestModels.tf1Model());
+    centroid = LoadedModel.load(TestModels.centroidModel());
+  }
+
+  @AfterAll
+  void close() {
+    mnist.close();
+    centroid.close();
+  }
+
+  @Test
+  void findsTrainMnistsFlatInputAndProbabilities() {
+    var classifier = ImageClassifier.builder(mnist).build();
+    assertEquals("xs", classifier.input().key());
+    assertEquals("probabilities", classifier.output().key());
+    float[] images = TestModels.testImages(0, 3);
+    List<Classification> results = classifier.classify(images, 3);
+    assertEquals(List.of(7, 2, 1), results.stream().map(Classification::predictedClass).toList());
+
+    // the probabilities are the model's own, bit for bit
+    float[] expected = mnist.predictor().predict(TensorValue.ofFloats(Shape.of(3, 784), images))
+        .output("probabilities").floats();
+    assertArrayEquals(java.util.Arrays.copyOfRange(expected, 0, 10), results.get(0).probabilities());
+    var single = classifier.classify(java.util.Arrays.copyOfRange(images, 784, 1568));
+    assertEquals(2, single.predictedClass());
+  }
+
+  @Test
+  void findsAnImageInputShapedNhwcAndTheOnlyTenWideOutput() {
+    var classifier = ImageClassifier.builder(centroid).build();
+    assertEquals("image", classifier.input().key());
+    assertEquals("probs", classifier.output().key(), "digit is int64 [-1], not scores");
+    assertEquals(7, classifier.classify(TestModels.testImages(0, 1)).predictedClass());
+  }
+
+  @Test
+  void twoTenWideOutputsAreAmbiguousUntilOneIsNamed() {
+    var e = assertThrows(AmbiguousSignatureException.class,
+        () -> ImageClassifier.builder(centroid).signature("square").build());
+    assertEquals(AmbiguousSignatureException.Role.OUTPUT, e.role());
+    assertEquals(List.of("logits", "probs"), e.choices());
+    assertEquals("signature square has 2 outputs that fit [-1, 10] float class scores: \"logits\""
+        + " float32 [-1, 10], \"probs\" float32 [-1, 10]; name one", e.getMessage());
+
+    float[] image = TestModels.testImages(0, 1);
+    var fromProbs = ImageClassifier.builder(centroid).signature("square").output("probs").build()
+        .classify(image);
+    var fromLogits = ImageClassifier.builder(centroid).signature("square").output("logits").build()
+        .classify(image);
+    assertEquals(fromProbs.predictedClass(), fromLogits.predictedClass());
+    float sum = 0;
+    for (int c = 0; c < 10; c++) {
+      sum += fromLogits.probability(c);
+      assertEquals(fromProbs.probability(c), fromLogits.probability(c), 1e-5,
+          "softmax of the logits is the model's own softmax");
+    }
+    assertEquals(1f, sum, 1e-5);
+  }
+
+  @Test
+  void twoImageInputsAreAmbiguousAndAnUnfedInputIsRefused() {
+    var e = assertThrows(AmbiguousSignatureException.class,
+        () -> ImageClassifier.builder(centroid).signature("pair").build());
+    assertEquals(AmbiguousSignatureException.Role.INPUT, e.role());
+    assertEquals(List.of("left", "right"), e.choices());
+
+    var unfed = assertThrows(InvalidInputException.class,
+        () -> ImageClassifier.builder(centroid).signature("pair").input("left").build());
+    assertEquals("signature pair takes [right] besides the image \"left\"; an image classifier "
+        + "feeds only the image", unfed.getMessage());
+  }
+
+  @Test
+  void namedInputsAndOutputsMustExistAndFit() {
+    var unknown = assertThrows(AmbiguousSignatureException.class,
+        () -> ImageClassifier.builder(mnist).input("image").build());
+    assertEquals("signature serving_default has no input \"image\"; its inputs are \"xs\" "
+        + "float32 [-1, 784]", unknown.getMessage());
+    var unfit = assertThrows(InvalidInputException.class,
+        () -> ImageClassifier.builder(mnist).output("classes").build());
+    assertEquals("output \"classes\" of signature serving_default is int64 [-1], expected "
+        + "[-1, 10] float class scores", unfit.getMessage());
+    var none = assertThrows(AmbiguousSignatureException.class,
+        () -> ImageClassifier.builder(mnist).imageSize(32, 32).build());
+    assertTrue(none.getMessage().startsWith("signature serving_default has no input that fits "
+        + "[-1, 1024], [-1, 32, 32] or [-1, 32, 32, 1] float image"), none.getMessage());
+    assertThrows(SignatureNotFoundException.class,
+        () -> ImageClassifier.builder(mnist).signature("predict").build());
+  }
+
+  @Test
+  void topKIsOrderedByProbability() {
+    var c = Classification.ofScores(new float[] {0.1f, 0.5f, 0.05f, 0.35f});
+    assertEquals(List.of(new ClassScore(1, 0.5f), new ClassScore(3, 0.35f),
+        new ClassScore(0, 0.1f)), c.topK(3));
+    assertEquals(1, c.predictedClass());
+    var logits = Classification.ofScores(new float[] {2f, -1f, 2f});
+    assertEquals(0, logits.predictedClass(), "first of equal scores, like TensorFlow's ArgMax");
+    assertEquals(logits.probability(0), logits.probability(2));
+  }
+}

@@ -1,0 +1,208 @@
+package dev.tfmnist.training;
+
+import dev.tfmnist.data.MnistDataset;
+import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.device.ThreadPools;
+import dev.tfmnist.model.GraphNames;
+import dev.tfmnist.model.MnistCnn;
+import dev.tfmnist.model.ModelSummary;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+
+/**
+ * Owns the training graph and its session: runs Adam steps, evaluates on a data split and saves
+ * the variables. One trainer is one run; it is not safe for concurrent use.
+ */
+public final class MnistTrainer implements AutoCloseable {
+  private static final int PIXELS = 784;
+  private static final int CLASSES = 10;
+
+  private final TrainingConfig config;
+  private final Graph graph;
+  private final MnistCnn cnn;
+  private final MnistCnn.Training training;
+  private final Session session;
+  private ModelRestore modelRestore;
+
+  /** A trainer whose session runs where TensorFlow places it by default. */
+  public MnistTrainer(TrainingConfig config) {
+    this(config, sessionConfig(config));
+  }
+
+  /**
+   * A trainer whose session uses {@code sessionConfig}: device placement, thread pools, GPU memory
+   * growth (see {@code dev.tfmnist.device.DevicePlan}).
+   */
+  public MnistTrainer(TrainingConfig config, ConfigProto sessionConfig) {
+    this.config = config;
+    this.graph = new Graph();
+    try {
+      this.cnn = new MnistCnn(graph, config.seed());
+      this.training = cnn.training(config.learningRate(), config.loss());
+      this.session = new Session(graph, sessionConfig);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+  }
+
+  public TrainingConfig config() {
+    return config;
+  }
+
+  /** The layer table of the graph this trainer trains. */
+  public ModelSummary summary() {
+    return ModelSummary.of(graph);
+  }
+
+  /**
+   * Trains {@code config.steps()} steps from scratch on {@code data.train()}, in TF1
+   * {@code next_batch} order, evaluating on {@code data.test()} after every step the config asks
+   * for. {@link TrainingLoop} does the same with checkpoints, resume and stopping.
+   */
+  public List<Evaluation> train(MnistDataset data, TrainingListener listener) {
+    return new TrainingLoop(this, data, listener, null).run(TrainingState.start(config, data)).evaluations();
+  }
+
+  /**
+   * One Adam step on {@code n} images with the configured keep_prob; returns the loss of the batch
+   * before the update. The dropout mask is seeded by (seed, step), so it is the same on a rerun.
+   */
+  public float trainStep(int step, float[] images, float[] oneHotLabels, int n) {
+    try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false));
+        var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(oneHotLabels, true, false));
+        var keep = TFloat32.scalarOf(config.keepProb());
+        var dropoutSeed = TInt64.vectorOf(config.seed(), step);
+        var result = session.runner()
+            .feed(cnn.xs, x)
+            .feed(training.ys(), y)
+            .feed(cnn.keepProb, keep)
+            .feed(cnn.dropoutSeed, dropoutSeed)
+            .addTarget(training.trainStep())
+            .fetch(training.crossEntropy())
+            .run()) {
+      return ((TFloat32) result.get(0)).getFloat();
+    }
+  }
+
+  /** Accuracy on the whole split with keep_prob 1, fed in chunks so memory stays low. */
+  public double evaluate(MnistSplit split) {
+    int chunk = config.evalChunk();
+    var xs = new float[chunk * PIXELS];
+    var ys = new float[chunk * CLASSES];
+    long correct = 0;
+    for (int from = 0; from < split.count(); from += chunk) {
+      int n = Math.min(chunk, split.count() - from);
+      split.fillBatch(range(from, n), xs, ys);
+      try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
+          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
+          var result = session.runner()
+              .feed(cnn.xs, x)
+              .feed(training.ys(), y)
+              .fetch(training.accuracy())
+              .run()) {
+        correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
+      }
+    }
+    return (double) correct / split.count();
+  }
+
+  /** Class probabilities for {@code n} images with keep_prob 1, as the exported model gives them. */
+  public float[] predict(float[] images, int n) {
+    try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false).narrow(n * PIXELS));
+        var result = session.runner().feed(cnn.xs, x).fetch(cnn.prediction).run()) {
+      var probabilities = new float[n * CLASSES];
+      ((TFloat32) result.get(0)).copyTo(DataBuffers.of(probabilities, false, false));
+      return probabilities;
+    }
+  }
+
+  private static ConfigProto sessionConfig(TrainingConfig config) {
+    return new ThreadPools(config.intraOpThreads(), config.interOpThreads()).sessionConfig();
+  }
+
+  /** Sets every variable of the training graph, Adam's included, from a {@link #saveVariables} checkpoint. */
+  public void restoreVariables(Path prefix) {
+    session.restore(prefix.toString());
+  }
+
+  /** Continues from a checkpoint of {@link Checkpoints}: weights and Adam's state. */
+  public void restoreModelAndOptimizer(Checkpoints.Checkpoint checkpoint) {
+    restoreVariables(checkpoint.variablesPrefix());
+  }
+
+  /** Writes every variable of the training graph, Adam's slots included, as a TF checkpoint. */
+  public void saveVariables(Path prefix) {
+    session.save(prefix.toString());
+  }
+
+  /**
+   * Sets the eight model variables from a TF checkpoint (Java's or Python's, a SavedModel's
+   * {@code variables/variables} included) and leaves Adam's state as it is: training continues
+   * from those weights.
+   */
+  public void restoreModelVariables(Path prefix) {
+    if (modelRestore == null) {
+      modelRestore = ModelRestore.build(graph);
+    }
+    try (var prefixTensor = TString.scalarOf(prefix.toString())) {
+      session.runner()
+          .feed(modelRestore.prefix(), prefixTensor)
+          .addTarget(modelRestore.restore())
+          .run();
+    }
+  }
+
+  /** The graph nodes that restore the model variables; built on first use. */
+  private record ModelRestore(Placeholder<TString> prefix, Op restore) {
+    static ModelRestore build(Graph graph) {
+      var tf = Ops.create(graph).withSubScope("restore_model");
+      var prefix = tf.placeholder(TString.class);
+      var names = GraphNames.VARIABLES.toArray(String[]::new);
+      var slices = new String[names.length];
+      java.util.Arrays.fill(slices, "");
+      var restored = tf.train.restore(prefix, tf.constant(org.tensorflow.ndarray.StdArrays.ndCopyOf(names)),
+          tf.constant(org.tensorflow.ndarray.StdArrays.ndCopyOf(slices)),
+          java.util.Collections.nCopies(names.length, TFloat32.class));
+      var assigns = new ArrayList<Op>();
+      for (int i = 0; i < names.length; i++) {
+        @SuppressWarnings("unchecked")
+        var variable = (org.tensorflow.Output<TFloat32>) (org.tensorflow.Output<?>)
+            graph.operation(names[i]).output(0);
+        @SuppressWarnings("unchecked")
+        var value = (org.tensorflow.Operand<TFloat32>) restored.tensors().get(i);
+        assigns.add(tf.assign(variable, value));
+      }
+      return new ModelRestore(prefix, tf.withControlDependencies(assigns).noOp());
+    }
+  }
+
+  private static int[] range(int from, int n) {
+    var indices = new int[n];
+    for (int i = 0; i < n; i++) {
+      indices[i] = from + i;
+    }
+    return indices;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } finally {
+      graph.close();
+    }
+  }
+}
