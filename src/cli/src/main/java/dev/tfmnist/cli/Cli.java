@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Properties;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
  * What every command line of the project shares: user errors (a bad option, a bad file, a bad
@@ -53,6 +55,17 @@ final class Cli {
     RunError(String message, Throwable cause) {
       super(message, cause);
     }
+  }
+
+  /**
+   * An option picocli cannot require because another option (--list-devices) makes it needless:
+   * its value, or the usage error picocli would have given.
+   */
+  static <T> T required(CommandSpec spec, T value, String option) {
+    if (value == null) {
+      throw new ParameterException(spec.commandLine(), "Missing required option: '" + option + "'");
+    }
+    return value;
   }
 
   /** What --version prints: this project's version and TensorFlow's. */

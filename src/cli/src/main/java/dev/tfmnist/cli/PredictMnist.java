@@ -23,7 +23,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
@@ -98,18 +97,17 @@ public final class PredictMnist implements Callable<Integer> {
     for (Path image : images) {
       pixels.add(mnistPixels(image));
     }
-    var devices = tensorFlow.devices();
-    if (tensorFlow.listDevices) {
-      out.print(devices.table());
-      out.flush();
+    var plan = tensorFlow.devicesUnlessListing(out);
+    if (plan.isEmpty()) {
       return 0;
     }
-    requireModel();
+    var devices = plan.get();
+    Path modelDir = Cli.required(spec, model, "--model=DIR");
     if (devices.note().isPresent()) {  // the GPU build without a GPU: say why, in one line
       err.print(devices.summary());
       err.flush();
     }
-    try (var loaded = LoadedModel.loader(model).device(devices).load()) {
+    try (var loaded = LoadedModel.loader(modelDir).device(devices).load()) {
       if (listSignatures) {
         out.print(loaded.signatureTable());
         return 0;
@@ -185,13 +183,6 @@ public final class PredictMnist implements Callable<Integer> {
         .map(s -> String.format(Locale.ROOT, "%d %.4f", s.classIndex(), s.probability()))
         .collect(Collectors.joining(", "));
     return image + ": " + result.predictedClass() + " (" + top + ")";
-  }
-
-  /** --model is required unless --list-devices is all that was asked. */
-  private void requireModel() {
-    if (model == null) {
-      throw new ParameterException(spec.commandLine(), "Missing required option: '--model=DIR'");
-    }
   }
 
   public static void main(String[] args) {

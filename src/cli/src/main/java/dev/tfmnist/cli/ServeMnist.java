@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -97,16 +96,15 @@ public final class ServeMnist implements Callable<Integer> {
         .batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000))
         .threads(batchThreads)
         .build();
-    var devices = tensorFlow.devices();
-    if (tensorFlow.listDevices) {
-      out.print(devices.table());
-      out.flush();
+    var plan = tensorFlow.devicesUnlessListing(out);
+    if (plan.isEmpty()) {
       return 0;
     }
-    requireModel();
+    var devices = plan.get();
+    Path modelDir = Cli.required(spec, model, "--model=DIR");
     out.print(devices.summary());
     out.flush();
-    try (var loaded = LoadedModel.loader(model).device(devices).load()) {
+    try (var loaded = LoadedModel.loader(modelDir).device(devices).load()) {
       var builder = ModelServer.builder(loaded)
           .name(name)
           .host(host)
@@ -150,13 +148,6 @@ public final class ServeMnist implements Callable<Integer> {
     out.flush();
     stopped.await();  // never returns: the hook halts the JVM
     return 0;
-  }
-
-  /** --model is required unless --list-devices is all that was asked. */
-  private void requireModel() {
-    if (model == null) {
-      throw new ParameterException(spec.commandLine(), "Missing required option: '--model=DIR'");
-    }
   }
 
   public static void main(String[] args) {

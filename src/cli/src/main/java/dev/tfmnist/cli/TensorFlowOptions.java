@@ -4,6 +4,8 @@ import dev.tfmnist.device.DeviceChoice;
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.device.NoGpuException;
 import dev.tfmnist.device.ThreadPools;
+import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
@@ -47,6 +49,20 @@ final class TensorFlowOptions {
   /** Quiets TensorFlow's log unless asked not to; must come before anything loads TensorFlow. */
   void configureLog() {
     NativeLog.configure(tfLog || logPlacement, threads());
+  }
+
+  /**
+   * {@link #devices()}; with --list-devices the table goes to {@code out} instead and the result
+   * is empty: the program has done what was asked.
+   */
+  Optional<DevicePlan> devicesUnlessListing(PrintWriter out) {
+    var plan = devices();
+    if (!listDevices) {
+      return Optional.of(plan);
+    }
+    out.print(plan.table());
+    out.flush();
+    return Optional.empty();
   }
 
   /** {@link #configureLog}, then the devices TensorFlow sees with --device applied. */

@@ -114,12 +114,11 @@ public final class TrainMnist implements Callable<Integer> {
       return 0;
     }
 
-    var devices = tensorFlow.devices();
-    if (tensorFlow.listDevices) {
-      out.print(devices.table());
-      out.flush();
+    var plan = tensorFlow.devicesUnlessListing(out);
+    if (plan.isEmpty()) {
       return 0;
     }
+    var devices = plan.get();
     Path dir = DataDirectory.resolve(dataDir, System::getenv);
     MnistFetcher.builder()
         .log(message -> { err.println(message); err.flush(); })
