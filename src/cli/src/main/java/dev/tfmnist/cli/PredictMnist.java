@@ -13,6 +13,7 @@ import dev.tfmnist.loader.image.ImageFiles;
 import dev.tfmnist.loader.image.MnistPreprocessor;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,9 +39,10 @@ import picocli.CommandLine;
     sortOptions = false,
     description = {
       "Classifies digits with an MNIST SavedModel: TrainMnist's, or any other with",
-      "a 28x28 image input and a [-1, 10] score output. With image files (PNG, JPEG",
-      "or PGM, any size, either polarity) prints each file's digit and top 3; with",
-      "--data-dir, or without image files, the accuracy on the 10,000 test images."
+      "a 28x28 image input (pixels of any dtype, or encoded images) and a [-1, 10]",
+      "score or [-1] class output. With image files (PNG, JPEG or PGM, any size,",
+      "either polarity) prints each file's digit and top 3; with --data-dir, or",
+      "without image files, the accuracy on the 10,000 test images."
     })
 public final class PredictMnist implements Callable<Integer> {
   /** Images per run when evaluating: TrainMnist's evaluation chunk, so the numbers match it. */
@@ -107,7 +109,7 @@ public final class PredictMnist implements Callable<Integer> {
       err.print(devices.summary());
       err.flush();
     }
-    try (var loaded = LoadedModel.loader(modelDir).device(devices).load()) {
+    try (var loaded = tensorFlow.load(modelDir, devices)) {
       if (listSignatures) {
         out.print(loaded.signatureTable());
         return 0;
@@ -118,7 +120,10 @@ public final class PredictMnist implements Callable<Integer> {
         out.flush();
       }
       for (int i = 0; i < images.size(); i++) {
-        out.println(line(images.get(i), classifier.classify(pixels.get(i))));
+        Classification result = classifier.takesEncodedImages()
+            ? classifier.classifyEncoded(Files.readAllBytes(images.get(i))).get(0)  // as they are
+            : classifier.classify(pixels.get(i));
+        out.println(line(images.get(i), result));
         out.flush();
       }
     }
@@ -149,6 +154,10 @@ public final class PredictMnist implements Callable<Integer> {
   }
 
   private double testAccuracy(ImageClassifier classifier) throws IOException {
+    if (saveProbabilities != null && classifier.output().rank() == 1) {
+      throw new IllegalArgumentException("--save-probabilities needs class scores; output \""
+          + classifier.output().key() + "\" gives class ids only");
+    }
     Path dir = DataDirectory.resolve(dataDir);
     new MnistFetcher(message -> err.println(message)).ensure(dir);
     MnistSplit test = MnistDataset.load(dir).test();
@@ -179,6 +188,9 @@ public final class PredictMnist implements Callable<Integer> {
 
   /** E.g. {@code seven.png: 7 (7 0.9981, 3 0.0012, 2 0.0004)}. */
   private String line(Path image, Classification result) {
+    if (!result.hasScores()) {
+      return image + ": " + result.predictedClass();
+    }
     String top = result.topK(this.top).stream()
         .map(s -> String.format(Locale.ROOT, "%d %.4f", s.classIndex(), s.probability()))
         .collect(Collectors.joining(", "));

@@ -104,7 +104,7 @@ public final class ServeMnist implements Callable<Integer> {
     Path modelDir = Cli.required(spec, model, "--model=DIR");
     out.print(devices.summary());
     out.flush();
-    try (var loaded = LoadedModel.loader(modelDir).device(devices).load()) {
+    try (var loaded = tensorFlow.load(modelDir, devices)) {
       var builder = ModelServer.builder(loaded)
           .name(name)
           .host(host)

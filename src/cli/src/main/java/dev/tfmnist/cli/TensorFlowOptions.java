@@ -4,7 +4,13 @@ import dev.tfmnist.device.DeviceChoice;
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.device.NoGpuException;
 import dev.tfmnist.device.ThreadPools;
+import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.loader.UnregisteredOpException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -18,6 +24,9 @@ final class TensorFlowOptions {
 
   @Option(names = "--list-devices", description = "Print the devices TensorFlow sees and where this program would run, then exit.")
   boolean listDevices;
+
+  @Option(names = "--load-library", paramLabel = "FILE", description = "Load a custom-op library (a .so, e.g. tensorflow-text's) before the model; repeatable.")
+  List<Path> libraries = new ArrayList<>();
 
   @Option(names = "--log-placement", description = "Log the device each op runs on (TensorFlow's log).")
   boolean logPlacement;
@@ -55,7 +64,7 @@ final class TensorFlowOptions {
    * {@link #devices()}; with --list-devices the table goes to {@code out} instead and the result
    * is empty: the program has done what was asked.
    */
-  Optional<DevicePlan> devicesUnlessListing(PrintWriter out) {
+  Optional<DevicePlan> devicesUnlessListing(PrintWriter out) throws IOException {
     var plan = devices();
     if (!listDevices) {
       return Optional.of(plan);
@@ -65,10 +74,26 @@ final class TensorFlowOptions {
     return Optional.empty();
   }
 
-  /** {@link #configureLog}, then the devices TensorFlow sees with --device applied. */
-  DevicePlan devices() {
+  /** Loads {@code model} where {@code devices} says; an op it lacks is named with the option to fix it. */
+  LoadedModel load(Path model, DevicePlan devices) throws IOException {
+    try {
+      return LoadedModel.loader(model).device(devices).load();
+    } catch (UnregisteredOpException e) {
+      throw new Cli.RunError(e.path() + ": uses the op " + e.op() + ", which this TensorFlow does "
+          + "not have: load the library that defines it with --load-library FILE", e);
+    }
+  }
+
+  /**
+   * {@link #configureLog}, the custom-op libraries, then the devices TensorFlow sees with --device
+   * applied.
+   */
+  DevicePlan devices() throws IOException {
     var choice = choice();
     configureLog();
+    for (Path library : libraries) {
+      LoadedModel.loadLibrary(library);
+    }
     try {
       return DevicePlan.resolve(choice, logPlacement, threads());
     } catch (NoGpuException e) {

@@ -74,6 +74,19 @@ class PredictMnistCliTest {
   }
 
   @Test
+  void anOpTheModelNeedsIsNamedWithTheOptionThatLoadsItsLibrary(@TempDir Path dir)
+      throws IOException {
+    assertOneLineError(run("--model", TestModels.unregisteredOpModel().toString()), 1,
+        "uses the op " + TestModels.UNREGISTERED_OP + ", which this TensorFlow does not have: "
+            + "load the library that defines it with --load-library FILE");
+    assertOneLineError(run("--load-library", dir.resolve("missing.so").toString(),
+        "--model", TestModels.tf1Model().toString()), 1, "missing.so: no such op library");
+    Path text = Files.writeString(dir.resolve("text.so"), "not a library");
+    assertOneLineError(run("--load-library", text.toString(), "--model",
+        TestModels.tf1Model().toString()), 1, "text.so: cannot load it as an op library");
+  }
+
+  @Test
   void listDevicesNeedsNoModel() {
     CliRun run = run("--list-devices");
     assertEquals(0, run.exitCode(), run.err());
@@ -188,6 +201,36 @@ class PredictMnistCliTest {
   }
 
   @Test
+  void pixelsOfAnyDtypeEncodedImagesAndClassIds(@TempDir Path dir) throws IOException {
+    Path model = TestModels.inputFormsModel();
+    Path png = dir.resolve("seven.png");
+    DigitRenderer.writePng(DigitRenderer.grayImage(DigitRenderer.render(
+        TestModels.testImages(0, 1), 1, 28, 28, 0, 0, false)), png);
+    // the file's own bytes to a model that decodes PNG; pixels to one that takes uint8
+    for (String signature : List.of("png", "uint8")) {
+      CliRun run = run("--model", model.toString(), "--signature", signature, png.toString());
+      assertEquals(0, run.exitCode(), signature + ": " + run.err());
+      assertTrue(run.out().startsWith(png + ": 7 (7 "), signature + ": " + run.out());
+    }
+    // a Keras 3 model inside a tf.Module, made in Python, whose signature decodes PNG itself
+    CliRun keras = run("--model", TestData.projectRoot().resolve("savedmodel/keras-module")
+        .toString(), png.toString());
+    assertEquals(0, keras.exitCode(), keras.err());
+    assertTrue(keras.out().startsWith(png + ": 7 (7 "), keras.out());
+    CliRun ids = run("--model", model.toString(), "--signature", "ids", png.toString());
+    assertEquals(png + ": 7", ids.out().strip(), ids.err());
+    // the test set, PNG-encoded for the model that takes PNG, scores the same as uint8 pixels
+    String png10k = run("--model", model.toString(), "--signature", "png", "--data-dir",
+        TestData.mnistDir().toString()).out();
+    assertTrue(png10k.matches("test accuracy 0\\.\\d{4}\\s*"), png10k);
+    assertEquals(png10k, run("--model", model.toString(), "--signature", "uint8", "--data-dir",
+        TestData.mnistDir().toString()).out());
+    assertOneLineError(run("--model", model.toString(), "--signature", "ids", "--data-dir",
+        TestData.mnistDir().toString(), "--save-probabilities", dir.resolve("p.npy").toString()),
+        2, "--save-probabilities needs class scores; output \"classes\" gives class ids only");
+  }
+
+  @Test
   void worksOnAnotherClassifiersNamesAndShapes(@TempDir Path dir) throws IOException {
     Path centroid = TestModels.centroidModel();
     Path png = dir.resolve("seven.png");
@@ -199,8 +242,8 @@ class PredictMnistCliTest {
     assertTrue(run.out().startsWith(png + ": 7 (7 "), run.out());
 
     CliRun ambiguous = run("--model", centroid.toString(), "--signature", "square", png.toString());
-    assertOneLineError(ambiguous, 2, "signature square has 2 outputs that fit [-1, 10] float class "
-        + "scores: \"logits\" float32 [-1, 10], \"probs\" float32 [-1, 10]; name one (choose with "
+    assertOneLineError(ambiguous, 2, "signature square has 2 outputs that fit [-1, 10] class "
+        + "scores (or [-1] class ids): \"logits\" float32 [-1, 10], \"probs\" float32 [-1, 10]; name one (choose with "
         + "--output NAME)");
     CliRun chosen = run("--model", centroid.toString(), "--signature", "square", "--output", "logits",
         png.toString());

@@ -16,10 +16,12 @@ import java.util.List;
 public final class Classification {
   private final float[] probabilities;
   private final int predictedClass;
+  private final int classes;
 
-  private Classification(float[] probabilities, int predictedClass) {
+  private Classification(float[] probabilities, int predictedClass, int classes) {
     this.probabilities = probabilities;
     this.predictedClass = predictedClass;
+    this.classes = classes;
   }
 
   /** From the raw scores of one example: probabilities or logits. */
@@ -28,7 +30,20 @@ public final class Classification {
       throw new IllegalArgumentException("no class scores");
     }
     return new Classification(isDistribution(scores) ? scores.clone() : softmax(scores),
-        argmax(scores));
+        argmax(scores), scores.length);
+  }
+
+  /** A model that answers with the class alone: no probabilities ({@link #hasScores()} false). */
+  public static Classification ofClass(int predictedClass, int classes) {
+    if (predictedClass < 0 || predictedClass >= classes) {
+      throw new IllegalArgumentException("class " + predictedClass + " is not in 0.." + (classes - 1));
+    }
+    return new Classification(null, predictedClass, classes);
+  }
+
+  /** Whether the model gave scores for every class, or only the predicted class. */
+  public boolean hasScores() {
+    return probabilities != null;
   }
 
   public int predictedClass() {
@@ -36,15 +51,22 @@ public final class Classification {
   }
 
   public int classes() {
-    return probabilities.length;
+    return classes;
   }
 
   public float probability(int classIndex) {
-    return probabilities[classIndex];
+    return scores()[classIndex];
   }
 
   public float[] probabilities() {
-    return probabilities.clone();
+    return scores().clone();
+  }
+
+  private float[] scores() {
+    if (probabilities == null) {
+      throw new IllegalStateException("the model gave the class only, no probabilities");
+    }
+    return probabilities;
   }
 
   /** The {@code k} most probable classes, most probable first; ties by class index. */
@@ -52,9 +74,10 @@ public final class Classification {
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
-    var all = new ArrayList<ClassScore>(probabilities.length);
-    for (int c = 0; c < probabilities.length; c++) {
-      all.add(new ClassScore(c, probabilities[c]));
+    float[] scores = scores();
+    var all = new ArrayList<ClassScore>(scores.length);
+    for (int c = 0; c < scores.length; c++) {
+      all.add(new ClassScore(c, scores[c]));
     }
     all.sort(Comparator.comparing((ClassScore s) -> s.probability()).reversed()
         .thenComparingInt(ClassScore::classIndex));
@@ -102,6 +125,7 @@ public final class Classification {
 
   @Override
   public String toString() {
-    return "Classification[class " + predictedClass + ", top " + topK(3) + "]";
+    return "Classification[class " + predictedClass
+        + (hasScores() ? ", top " + topK(3) : ", no scores") + "]";
   }
 }

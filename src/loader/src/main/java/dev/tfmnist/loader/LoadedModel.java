@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,10 +15,13 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.TensorFlow;
 import org.tensorflow.exceptions.TFInvalidArgumentException;
 import org.tensorflow.exceptions.TFUnimplementedException;
 import org.tensorflow.exceptions.TensorFlowException;
@@ -34,6 +38,8 @@ import org.tensorflow.proto.SavedModel;
  * parallel; each call gets a runner of its own.
  */
 public final class LoadedModel implements AutoCloseable {
+  /** How TensorFlow says a graph uses an op it does not know. */
+  private static final Pattern UNREGISTERED_OP = Pattern.compile("Op type not registered '([^']+)'");
   /** TF2 marks its init function as a signature; it is no function callers can run. */
   private static final String INIT_OP_SIGNATURE = "__saved_model_init_op";
   /** Ops that hold variables: TF1's reference variables and TF2's resource variables. */
@@ -82,13 +88,43 @@ public final class LoadedModel implements AutoCloseable {
     try {
       bundle = loader.load();
     } catch (TensorFlowException | TFInvalidArgumentException | TFUnimplementedException e) {
+      Matcher unregistered = UNREGISTERED_OP.matcher(String.valueOf(e.getMessage()));
+      if (unregistered.find()) {
+        throw new UnregisteredOpException(dir, unregistered.group(1), e);
+      }
       throw new ModelLoadException(dir, "cannot load the SavedModel: " + firstLine(e.getMessage()), e);
+    }
+    try {
+      ObjectGraphVariables.restoreMissing(bundle, dir);
+    } catch (TensorFlowException | IllegalStateException e) {
+      bundle.close();
+      throw new ModelLoadException(dir, "cannot restore the variables its signatures read: "
+          + firstLine(e.getMessage()), e);
     }
     try {
       return new LoadedModel(location, options.tags(), bundle);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
+    }
+  }
+
+  /**
+   * Loads a library of custom ops and kernels (a {@code .so} such as tensorflow-text's) into this
+   * process, so that models using its ops load; do it before loading them.
+   *
+   * @return the ops it registered, by name
+   */
+  public static List<String> loadLibrary(Path library) throws IOException {
+    if (!Files.isRegularFile(library)) {
+      throw new NoSuchFileException(library.toString(), null, "no such op library");
+    }
+    try {
+      return TensorFlow.loadLibrary(library.toAbsolutePath().toString()).getOpList().stream()
+          .map(org.tensorflow.proto.OpDef::getName).toList();
+    } catch (UnsatisfiedLinkError | TensorFlowException e) {
+      throw new IOException(library + ": cannot load it as an op library: "
+          + firstLine(e.getMessage()), e);
     }
   }
 

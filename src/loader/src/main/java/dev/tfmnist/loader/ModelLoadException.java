@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * A model directory that cannot be loaded: missing, not a SavedModel, without the requested tags
  * or version, or with unreadable variables. The message is one line that starts with the path.
  */
-public final class ModelLoadException extends IOException {
+public class ModelLoadException extends IOException {
   private static final long serialVersionUID = 1L;
   private final transient Path path;
 

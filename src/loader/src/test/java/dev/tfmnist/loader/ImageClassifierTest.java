@@ -2,6 +2,7 @@ package dev.tfmnist.loader;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,7 +64,7 @@ class ImageClassifierTest {
         () -> ImageClassifier.builder(centroid).signature("square").build());
     assertEquals(AmbiguousSignatureException.Role.OUTPUT, e.role());
     assertEquals(List.of("logits", "probs"), e.choices());
-    assertEquals("signature square has 2 outputs that fit [-1, 10] float class scores: \"logits\""
+    assertEquals("signature square has 2 outputs that fit [-1, 10] class scores (or [-1] class ids): \"logits\""
         + " float32 [-1, 10], \"probs\" float32 [-1, 10]; name one", e.getMessage());
 
     float[] image = TestModels.testImages(0, 1);
@@ -101,15 +102,50 @@ class ImageClassifierTest {
     assertEquals("signature serving_default has no input \"image\"; its inputs are \"xs\" "
         + "float32 [-1, 784]", unknown.getMessage());
     var unfit = assertThrows(InvalidInputException.class,
-        () -> ImageClassifier.builder(mnist).output("classes").build());
-    assertEquals("output \"classes\" of signature serving_default is int64 [-1], expected "
-        + "[-1, 10] float class scores", unfit.getMessage());
+        () -> ImageClassifier.builder(mnist).imageSize(32, 32).input("xs").build());
+    assertEquals("input \"xs\" of signature serving_default is float32 [-1, 784], expected "
+        + "[-1, 1024], [-1, 32, 32], [-1, 32, 32, 1] or [-1, 1, 32, 32] image (or encoded images, "
+        + "string [-1])", unfit.getMessage());
     var none = assertThrows(AmbiguousSignatureException.class,
         () -> ImageClassifier.builder(mnist).imageSize(32, 32).build());
     assertTrue(none.getMessage().startsWith("signature serving_default has no input that fits "
-        + "[-1, 1024], [-1, 32, 32] or [-1, 32, 32, 1] float image"), none.getMessage());
+        + "[-1, 1024], [-1, 32, 32], [-1, 32, 32, 1] or [-1, 1, 32, 32] image"), none.getMessage());
     assertThrows(SignatureNotFoundException.class,
         () -> ImageClassifier.builder(mnist).signature("predict").build());
+  }
+
+  @Test
+  void classIdsAnswerWhenNamedOrWhenTheyAreAllThereIs() {
+    float[] images = TestModels.testImages(0, 20);
+    var byScores = ImageClassifier.builder(mnist).build().classify(images, 20);
+    var byIds = ImageClassifier.builder(mnist).output("classes").build().classify(images, 20);
+    for (int i = 0; i < 20; i++) {
+      assertEquals(byScores.get(i).predictedClass(), byIds.get(i).predictedClass());
+      assertFalse(byIds.get(i).hasScores());
+    }
+    assertThrows(IllegalStateException.class, () -> byIds.get(0).topK(3));
+  }
+
+  @Test
+  void everyImageInputFormGetsTheSameAnswers() throws IOException {
+    float[] images = TestModels.testImages(0, 50);
+    var reference = ImageClassifier.builder(centroid).build().classify(
+        images.clone(), 50);
+    try (var forms = LoadedModel.load(TestModels.inputFormsModel())) {
+      for (String signature : List.of("uint8", "int64", "half", "channels_first", "png", "ids")) {
+        var classifier = ImageClassifier.builder(forms).signature(signature).build();
+        var answers = classifier.classify(images, 50);
+        for (int i = 0; i < 50; i++) {
+          assertEquals(reference.get(i).predictedClass(), answers.get(i).predictedClass(),
+              signature + ": image " + i);
+          if (answers.get(i).hasScores() && !signature.equals("half")) {
+            assertArrayEquals(reference.get(i).probabilities(), answers.get(i).probabilities(),
+                1e-6f, signature + ": image " + i);
+          }
+        }
+        assertEquals(signature.equals("png"), classifier.takesEncodedImages(), signature);
+      }
+    }
   }
 
   @Test

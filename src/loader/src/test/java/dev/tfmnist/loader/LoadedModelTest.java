@@ -27,9 +27,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
 import org.tensorflow.Result;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -295,6 +298,44 @@ class LoadedModelTest {
     var e = assertThrows(ModelLoadException.class, () -> LoadedModel.load(copy));
     assertEquals(copy + ": the graph has variables but variables/variables.index is missing",
         e.getMessage());
+  }
+
+  @Test
+  void aVariableMissingFromTheCheckpointIsNamed(@TempDir Path dir) throws IOException {
+    Path copy = copyOfMnist(dir);
+    // A checkpoint of another graph, whose one variable is not the model's
+    try (var graph = new Graph()) {
+      var tf = Ops.create(graph);
+      tf.withName("unrelated").variable(tf.constant(new float[] {1f, 2f}));
+      try (var session = new Session(graph)) {
+        session.initialize();
+        PathUtils.deleteDirectory(copy.resolve("variables"));
+        session.save(copy.resolve("variables").resolve("variables").toString());
+      }
+    }
+    var e = assertThrows(ModelLoadException.class, () -> LoadedModel.load(copy));
+    assertOneLine(e, copy + ": cannot load the SavedModel: ");
+    assertTrue(e.getMessage().contains("not found in checkpoint"), e.getMessage());
+  }
+
+  @Test
+  void anOpThisTensorFlowLacksIsNamedAtLoad() {
+    Path model = TestModels.unregisteredOpModel();
+    var e = assertThrows(UnregisteredOpException.class, () -> LoadedModel.load(model));
+    assertEquals(TestModels.UNREGISTERED_OP, e.op());
+    assertOneLine(e, model + ": uses the op " + TestModels.UNREGISTERED_OP + ", which this "
+        + "TensorFlow does not have: load the custom-op library that defines it");
+  }
+
+  @Test
+  void opLibrariesThatCannotBeLoadedSaySo(@TempDir Path dir) throws IOException {
+    Path missing = dir.resolve("missing.so");
+    assertThrows(java.nio.file.NoSuchFileException.class, () -> LoadedModel.loadLibrary(missing));
+    Path text = Files.writeString(dir.resolve("text.so"), "not a shared library");
+    var e = assertThrows(IOException.class, () -> LoadedModel.loadLibrary(text));
+    assertTrue(e.getMessage().startsWith(text + ": cannot load it as an op library: "),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }
 
   private static void assertOneLine(ModelLoadException e, String prefix) {

@@ -59,6 +59,23 @@ public final class TestData {
     return file.locate(mnistDir()).orElseThrow();
   }
 
+  /**
+   * This machine's CPU model, as /proc/cpuinfo names it (the name the Python fixtures record):
+   * figures made on the same model can be compared exactly, others within a tolerance.
+   */
+  public static String cpuModel() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException e) {
+      // not Linux: no model name to compare with
+    }
+    return System.getProperty("os.arch");
+  }
+
   /** Loaded once per test JVM: parsing 70,000 images takes a second. */
   public static synchronized MnistDataset dataset() {
     if (dataset == null) {

@@ -16,6 +16,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 
@@ -27,6 +28,8 @@ public final class TestModels {
   private static Path centroidModel;
   private static Path workDir;
   private static Path identityModel;
+  private static Path unregisteredOpModel;
+  private static Path inputFormsModel;
 
   private TestModels() {}
 
@@ -93,6 +96,47 @@ public final class TestModels {
     return identityModel;
   }
 
+  /**
+   * {@link #identityModel()} with its op {@code f32_out} turned into {@code
+   * NoSuchOpInThisTensorFlow}: a model whose graph uses an op that this TensorFlow does not have,
+   * as models using tensorflow-text's ops are until its library is loaded.
+   */
+  public static synchronized Path unregisteredOpModel() {
+    if (unregisteredOpModel == null) {
+      Path dir = workDir().resolve("unregistered-op").resolve("1");
+      try {
+        Files.createDirectories(dir);
+        Path source = identityModel();
+        try (Stream<Path> files = Files.walk(source)) {
+          for (Path file : files.toList()) {
+            Path target = dir.resolve(source.relativize(file).toString());
+            if (Files.isDirectory(file)) {
+              Files.createDirectories(target);
+            } else {
+              Files.copy(file, target);
+            }
+          }
+        }
+        Path pb = dir.resolve("saved_model.pb");
+        var savedModel = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
+        var graph = savedModel.getMetaGraphsBuilder(0).getGraphDefBuilder();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+          if (graph.getNode(i).getName().equals("f32_out")) {
+            graph.setNode(i, graph.getNode(i).toBuilder().setOp(UNREGISTERED_OP));
+          }
+        }
+        Files.write(pb, savedModel.build().toByteArray());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      unregisteredOpModel = dir;
+    }
+    return unregisteredOpModel;
+  }
+
+  /** The op type {@link #unregisteredOpModel()} uses. */
+  public static final String UNREGISTERED_OP = "NoSuchOpInThisTensorFlow";
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void exportIdentityModel(Path dir) throws IOException {
     try (var graph = new Graph()) {
@@ -126,6 +170,84 @@ public final class TestModels {
             .withFunction(SessionFunction.create(builder.build(), session))
             .withFunction(SessionFunction.create(scalar, session))
             .export();
+      }
+    }
+  }
+
+  /**
+   * The nearest-class-mean classifier of {@link #centroidModel()} behind one signature per image
+   * input form a Python user's model may have, each answering {@code probs} float32 [-1, 10]
+   * unless said otherwise:
+   *
+   * <ul>
+   *   <li>{@code uint8}: {@code images} uint8 [-1, 28, 28], scaled to [0, 1] in the graph;
+   *   <li>{@code int64}: {@code images} int64 [-1, 784], scaled in the graph;
+   *   <li>{@code half}: {@code images} float16 [-1, 784];
+   *   <li>{@code channels_first}: {@code images} float32 [-1, 1, 28, 28];
+   *   <li>{@code png}: {@code image_bytes} a scalar string, one PNG decoded in the graph;
+   *   <li>{@code ids}: {@code images} float32 [-1, 784], answering {@code classes} int64 [-1]
+   *       only.
+   * </ul>
+   */
+  public static synchronized Path inputFormsModel() {
+    if (inputFormsModel == null) {
+      Path dir = workDir().resolve("input-forms").resolve("1");
+      try {
+        exportInputFormsModel(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      inputFormsModel = dir;
+    }
+    return inputFormsModel;
+  }
+
+  private static void exportInputFormsModel(Path dir) throws IOException {
+    float[] means = classMeans();
+    try (var graph = new Graph()) {
+      var tf = Ops.create(graph);
+      var centroids = tf.withName("centroids").variable(
+          tf.constant(Shape.of(10, 784), DataBuffers.of(means, true, false)));
+      var scale = tf.constant(1f / 255f);
+      var uint8 = tf.withName("uint8_images").placeholder(org.tensorflow.types.TUint8.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 28, 28)));
+      var int64 = tf.withName("int64_images").placeholder(TInt64.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 784)));
+      var half = tf.withName("half_images").placeholder(org.tensorflow.types.TFloat16.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 784)));
+      var channelsFirst = tf.withName("chw_images").placeholder(TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 1, 28, 28)));
+      var png = tf.withName("png_bytes").placeholder(org.tensorflow.types.TString.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.scalar()));
+      var flat = tf.withName("flat_images").placeholder(TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 784)));
+
+      var decoded = tf.image.decodePng(png, org.tensorflow.types.TUint8.class,
+          org.tensorflow.op.image.DecodePng.channels(1L));
+      var signatures = new java.util.LinkedHashMap<String, Signature>();
+      signatures.put("uint8", Signature.builder().key("uint8").input("images", uint8)
+          .output("probs", tf.nn.softmax(logits(tf,
+              tf.math.mul(tf.dtypes.cast(uint8, TFloat32.class), scale), centroids))).build());
+      signatures.put("int64", Signature.builder().key("int64").input("images", int64)
+          .output("probs", tf.nn.softmax(logits(tf,
+              tf.math.mul(tf.dtypes.cast(int64, TFloat32.class), scale), centroids))).build());
+      signatures.put("half", Signature.builder().key("half").input("images", half)
+          .output("probs", tf.nn.softmax(logits(tf, tf.dtypes.cast(half, TFloat32.class),
+              centroids))).build());
+      signatures.put("channels_first", Signature.builder().key("channels_first")
+          .input("images", channelsFirst)
+          .output("probs", tf.nn.softmax(logits(tf, channelsFirst, centroids))).build());
+      signatures.put("png", Signature.builder().key("png").input("image_bytes", png)
+          .output("probs", tf.nn.softmax(logits(tf,
+              tf.math.mul(tf.dtypes.cast(decoded, TFloat32.class), scale), centroids))).build());
+      signatures.put("ids", Signature.builder().key("ids").input("images", flat)
+          .output("classes", tf.math.argMax(logits(tf, flat, centroids), tf.constant(1))).build());
+      try (var session = new Session(graph)) {
+        session.initialize();
+        Files.createDirectories(dir.getParent());
+        var exporter = SavedModelBundle.exporter(dir.toString());
+        signatures.values().forEach(sig -> exporter.withFunction(SessionFunction.create(sig, session)));
+        exporter.export();
       }
     }
   }
