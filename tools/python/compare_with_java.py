@@ -65,6 +65,9 @@ def parser():
                    help="seed of the random inputs (default: 1)")
     p.add_argument("--tolerance", type=float, default=1e-5, metavar="T",
                    help="largest absolute difference allowed for floats (default: 1e-5)")
+    p.add_argument("--load-library", action="append", default=[], metavar="FILE",
+                   help="custom-op library (.so) the model needs, loaded on both sides "
+                        "(repeatable)")
     return p
 
 
@@ -111,9 +114,11 @@ def random_input(spec, count, rng):
         raise UserError("input %r has an unknown rank: no shape to make random values of"
                         % spec.name)
     shape = [count if d is None else d for d in spec.shape.as_list()]
-    if spec.dtype == tf.string:
-        return np.array([rng.bytes(8) for _ in range(int(np.prod(shape)))], dtype=object) \
-            .reshape(shape)
+    if spec.dtype == tf.string:  # text: short words of ASCII letters and accents, valid UTF-8
+        letters = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + ["\u00e9", "e\u0301"]
+        words = ["".join(rng.choice(letters, size=int(rng.integers(1, 9)))).encode("utf-8")
+                 for _ in range(int(np.prod(shape)))]
+        return np.array(words, dtype=object).reshape(shape)
     if spec.dtype == tf.bool:
         return rng.random(shape) < 0.5
     if spec.dtype.is_integer:
@@ -137,10 +142,13 @@ def to_json(value):
 class JavaServer:
     """ServeMnist on a free loopback port, for one model; stopped with stop()."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model_dir, libraries=()):
+        args = ["--model", os.path.abspath(model_dir), "--port", "0", "--no-batching",
+                "--no-warm-up"]
+        for library in libraries:
+            args += ["--load-library", os.path.abspath(library)]
         command = ["mvn", "-q", "-B", "-f", os.path.join(ROOT, "pom.xml"), "compile",
-                   "exec:java@serve", "-Dexec.args=--model %s --port 0 --no-batching --no-warm-up"
-                   % os.path.abspath(model_dir)]
+                   "exec:java@serve", "-Dexec.args=" + " ".join(args)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.output = []
@@ -155,7 +163,8 @@ class JavaServer:
         if self.url is None:
             self.process.wait()
             raise UserError("the Java server did not start: %s"
-                            % (" | ".join(self.output[-3:]) or "no output"))
+                            % (" | ".join(line for line in self.output[-3:] if line.strip())
+                               or "no output"))
         # keep reading, so that the server never blocks on a full pipe
         threading.Thread(target=lambda: [None for _ in self.process.stdout], daemon=True).start()
 
@@ -214,6 +223,10 @@ def main(argv=None):
     server = None
     try:
         model_dir = savedmodel_util.resolve(args.model)
+        for library in args.load_library:
+            if not os.path.isfile(library):
+                raise UserError("%s: no such op library" % library)
+            tf.load_op_library(os.path.abspath(library))
         try:
             loaded = tf.saved_model.load(model_dir, tags=["serve"])
         except (OSError, ValueError, RuntimeError, tf.errors.OpError) as e:
@@ -226,7 +239,7 @@ def main(argv=None):
                 model_dir, ", ".join(missing), ", ".join(sorted(loaded.signatures))))
         rng = np.random.default_rng(args.seed)
         test = None
-        server = JavaServer(model_dir)
+        server = JavaServer(model_dir, args.load_library)
         results = []
         for name in names:
             function = loaded.signatures[name]

@@ -67,6 +67,40 @@ class CompareWithJavaTest(unittest.TestCase):
         self.assertEqual(len(noise), 1, result.stdout)
         self.assertTrue(noise[0].endswith("  FAIL"), noise[0])
 
+    def test_a_custom_op_library_is_loaded_on_both_sides(self):
+        # tensorflow-text 2.18's NormalizeUTF8, from its PyPI wheel (the package, not its deps)
+        with tempfile.TemporaryDirectory() as tmp:
+            wheels = os.path.join(tmp, "wheels")
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                            "--disable-pip-version-check", "-d", wheels,
+                            "tensorflow-text==2.18.1"], check=True, capture_output=True)
+            site = os.path.join(tmp, "site")
+            wheel = [f for f in os.listdir(wheels) if f.endswith(".whl")][0]
+            import zipfile
+            zipfile.ZipFile(os.path.join(wheels, wheel)).extractall(site)
+            library = os.path.join(site, "tensorflow_text", "python", "ops", "_normalize_ops.so")
+            model = os.path.join(tmp, "text", "1")
+            build = ("import sys; sys.path.insert(0, %r)\n"
+                     "import tensorflow as tf, tensorflow_text as text\n"
+                     "class M(tf.Module):\n"
+                     "    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.string)])\n"
+                     "    def serve(self, words):\n"
+                     "        return {'nfc': text.normalize_utf8(words, 'NFC')}\n"
+                     "m = M(); tf.saved_model.save(m, %r, signatures={'serving_default': m.serve})\n"
+                     % (site, model))
+            subprocess.run([sys.executable, "-c", build], check=True, capture_output=True,
+                           env=tfsetup.child_environment())
+
+            without = run("--model", model, "--count", "5")
+            self.assertEqual(without.returncode, 1, without.stdout + without.stderr)
+            self.assertEqual(len(without.stderr.strip().splitlines()), 1, without.stderr)
+            self.assertIn("NormalizeUTF8", without.stderr)
+
+            result = run("--model", model, "--count", "5", "--load-library", library)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("serving_default/nfc object [5, 2]: 0 of 10 values differ "
+                      "(seeded random values)", result.stdout.splitlines())
+
     def test_a_directory_that_is_no_model_is_one_line(self):
         with tempfile.TemporaryDirectory() as tmp:
             result = run("--model", tmp)
