@@ -416,22 +416,6 @@ def outputs_json_text(value):
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomically(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def shown(path):
     """path relative to the repository when inside it, '/'-separated."""
     path = os.path.abspath(path)
@@ -567,7 +551,7 @@ def make(names, mnist, base, command):
         }
         text = outputs_json_text(outputs)
         check_outputs_text(text, info["first"])
-        write_text_atomically(os.path.join(fixture_dir, "first100_outputs.json"), text)
+        train_tf1.write_text_atomically(os.path.join(fixture_dir, "first100_outputs.json"), text)
         print("wrote %s" % shown(os.path.join(fixture_dir, "first100_outputs.json")))
 
         manifest = {

@@ -353,7 +353,8 @@ def train(args, data, out=sys.stdout):
     return final, losses, exported
 
 
-def write_json_atomically(path, value):
+def write_text_atomically(path, text):
+    """Writes text to a temporary file beside path, then renames it into place."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
@@ -362,13 +363,16 @@ def write_json_atomically(path, value):
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w") as f:
-            json.dump(value, f, indent=1)
-            f.write("\n")
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_json_atomically(path, value):
+    write_text_atomically(path, json.dumps(value, indent=1) + "\n")
 
 
 def float32_list(values):

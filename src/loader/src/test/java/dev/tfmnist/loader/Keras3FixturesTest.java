@@ -74,18 +74,9 @@ class Keras3FixturesTest {
     boolean sameCpu = TestData.cpuModel().equals(manifest.get("cpu").getAsString());
     int delta = sameCpu ? 0 : manifest.getAsJsonObject("cross_cpu").get("test_correct_delta")
         .getAsInt();
-    var test = TestData.dataset().test();
-    int correct = 0;
+    int correct;
     try (var model = LoadedModel.load(SAVEDMODEL.resolve(fixture))) {
-      var classifier = ImageClassifier.builder(model).build();
-      var images = new float[1000 * 784];
-      for (int from = 0; from < test.count(); from += 1000) {
-        test.copyImages(from, 1000, images);
-        var answers = classifier.classify(images, 1000);
-        for (int i = 0; i < 1000; i++) {
-          correct += answers.get(i).predictedClass() == test.label(from + i) ? 1 : 0;
-        }
-      }
+      correct = TestSetScore.correct(model);
     }
     int python = manifest.get("test_correct").getAsInt();
     assertTrue(Math.abs(correct - python) <= delta, fixture + ": Java classifies " + correct

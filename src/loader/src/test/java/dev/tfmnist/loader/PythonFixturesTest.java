@@ -28,20 +28,11 @@ class PythonFixturesTest {
   @ValueSource(strings = {"python-tf1", "python-keras"})
   void testAccuracyIsWhatPythonMeasured(String fixture) throws IOException {
     JsonObject manifest = json(fixture, "manifest.json");
-    var test = TestData.dataset().test();
-    int correct = 0;
+    int correct;
     try (var model = LoadedModel.load(SAVEDMODEL.resolve(fixture))) {
-      var classifier = ImageClassifier.builder(model).build();
-      var images = new float[1000 * 784];
-      for (int from = 0; from < test.count(); from += 1000) {
-        test.copyImages(from, 1000, images);
-        var classifications = classifier.classify(images, 1000);
-        for (int i = 0; i < 1000; i++) {
-          correct += classifications.get(i).predictedClass() == test.label(from + i) ? 1 : 0;
-        }
-      }
+      correct = TestSetScore.correct(model);
     }
-    double accuracy = correct / (double) test.count();
+    double accuracy = correct / 10_000.0;
     assertTrue(accuracy >= 0.96, fixture + " test accuracy " + accuracy);
     // Python counted on one CPU model; another may flip a near-tied image (see the manifest).
     int python = manifest.get("test_correct").getAsInt();
