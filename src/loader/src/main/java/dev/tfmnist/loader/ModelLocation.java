@@ -3,9 +3,9 @@ package dev.tfmnist.loader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -42,20 +42,20 @@ public record ModelLocation(Path directory, OptionalLong version) {
       }
       return new ModelLocation(dir, own);
     }
-    List<Long> versions = versions(dir);
+    TreeMap<Long, Path> versions = versions(dir);
     if (versions.isEmpty()) {
       throw new ModelLoadException(dir, "not a SavedModel: it holds no " + SAVED_MODEL_PB
           + " and no numbered version directories");
     }
-    long version = versions.get(versions.size() - 1);
+    long version = versions.lastKey();
     if (requestedVersion.isPresent()) {
       version = requestedVersion.getAsLong();
-      if (!versions.contains(version)) {
+      if (!versions.containsKey(version)) {
         throw new ModelLoadException(dir, "has no version " + version + "; its versions are "
-            + versions);
+            + versions.keySet());
       }
     }
-    Path chosen = dir.resolve(Long.toString(version));
+    Path chosen = versions.get(version);
     if (!isSavedModel(chosen)) {
       throw new ModelLoadException(chosen, "not a SavedModel: no " + SAVED_MODEL_PB);
     }
@@ -74,18 +74,29 @@ public record ModelLocation(Path directory, OptionalLong version) {
         : OptionalLong.empty();
   }
 
-  /** The integer-named subdirectories, ascending; hidden work directories are ignored. */
-  private static List<Long> versions(Path dir) throws ModelLoadException {
-    var versions = new ArrayList<Long>();
-    try (Stream<Path> children = Files.list(dir)) {
-      children.filter(Files::isDirectory)
-          .map(p -> p.getFileName().toString())
-          .filter(name -> VERSION.matcher(name).matches())
-          .forEach(name -> versions.add(Long.parseLong(name)));
+  /**
+   * The integer-named subdirectories by version; zero padding is allowed ({@code 00000123} is
+   * version 123, as TensorFlow Serving reads it), hidden work directories and other names are
+   * ignored.
+   */
+  private static TreeMap<Long, Path> versions(Path dir) throws ModelLoadException {
+    var versions = new TreeMap<Long, Path>();
+    List<Path> children;
+    try (Stream<Path> list = Files.list(dir)) {
+      children = list.filter(Files::isDirectory)
+          .filter(p -> VERSION.matcher(p.getFileName().toString()).matches())
+          .sorted().toList();
     } catch (IOException | RuntimeException e) {
       throw new ModelLoadException(dir, "cannot list the directory: " + e.getMessage(), e);
     }
-    versions.sort(null);
+    for (Path child : children) {
+      Path other = versions.putIfAbsent(Long.parseLong(child.getFileName().toString()), child);
+      if (other != null) {
+        throw new ModelLoadException(dir, "has two directories for version "
+            + Long.parseLong(child.getFileName().toString()) + ": " + other.getFileName()
+            + " and " + child.getFileName());
+      }
+    }
     return versions;
   }
 }

@@ -238,6 +238,22 @@ class LoadedModelTest {
   }
 
   @Test
+  void zeroPaddedVersionDirectoriesAreTheirNumbers(@TempDir Path base) throws IOException {
+    PathUtils.copyDirectory(TestModels.tf1ModelVersion(), base.resolve("00000123"));
+    PathUtils.copyDirectory(TestModels.identityModel(), base.resolve("0000045"));
+    try (var model = LoadedModel.load(base)) {
+      assertEquals(java.util.OptionalLong.of(123), model.version());
+      assertEquals(base.resolve("00000123"), model.directory());
+    }
+    try (var model = LoadedModel.loader(base).version(45).load()) {
+      assertEquals(base.resolve("0000045"), model.directory());
+    }
+    PathUtils.copyDirectory(TestModels.identityModel(), base.resolve("45"));
+    var e = assertThrows(ModelLoadException.class, () -> LoadedModel.load(base));
+    assertEquals(base + ": has two directories for version 45: 0000045 and 45", e.getMessage());
+  }
+
+  @Test
   void missingDirectory(@TempDir Path dir) {
     Path missing = dir.resolve("nope");
     var e = assertThrows(ModelLoadException.class, () -> LoadedModel.load(missing));

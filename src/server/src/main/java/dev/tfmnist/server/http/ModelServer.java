@@ -10,6 +10,7 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -74,7 +75,8 @@ public final class ModelServer implements AutoCloseable {
     this.batcher = Optional.ofNullable(b.batching)
         .map(options -> new DynamicBatcher(options, arriving::get));
     this.api = new RestApi(b.model, b.name, version, b.maxRequestBytes, batcher, arriving);
-    this.graceful = new GracefulShutdownHandler(api);
+    // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
+    this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(api));
     HttpHandler root = exchange -> {
       if (stopping) {
         RestApi.sendError(exchange, 503, "the server is shutting down");

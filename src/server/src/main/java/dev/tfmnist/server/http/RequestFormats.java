@@ -73,8 +73,10 @@ final class RequestFormats {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       var field = it.next();
-      inputs.put(field.getKey(), JsonTensors.parse(field.getValue(),
-          signature.input(field.getKey())));
+      if (signature.inputs().containsKey(field.getKey())) {  // others are ignored, as TF Serving does
+        inputs.put(field.getKey(), JsonTensors.parse(field.getValue(),
+            signature.input(field.getKey())));
+      }
     }
     return inputs;
   }

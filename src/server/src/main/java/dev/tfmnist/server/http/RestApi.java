@@ -27,6 +27,7 @@ import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -37,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
@@ -111,21 +113,18 @@ final class RestApi implements HttpHandler {
     String path = exchange.getRequestPath();
     HttpString method = exchange.getRequestMethod();
     Matcher verb = VERB.matcher(path);
-    if (verb.matches()) {
-      requireMethod(exchange, Methods.POST);
+    if (verb.matches() && method.equals(Methods.POST)) {
       checkModel(verb.group(1), verb.group(2));
       switch (verb.group(3)) {
         case "predict" -> predict(exchange);
         case "classify", "regress" -> throw ApiException.badRequest(":" + verb.group(3)
             + " needs a classification or regression signature; this server answers :predict");
-        default -> throw ApiException.notFound("unknown method :" + verb.group(3)
-            + "; this server answers :predict");
+        default -> throw ApiException.badRequest("Malformed request: " + method + " " + path);
       }
       return;
     }
     Matcher resource = RESOURCE.matcher(path);
-    if (resource.matches()) {
-      requireMethod(exchange, Methods.GET);
+    if (resource.matches() && method.equals(Methods.GET)) {
       checkModel(resource.group(1), resource.group(2));
       String what = resource.group(3);
       if (what == null) {
@@ -140,21 +139,21 @@ final class RestApi implements HttpHandler {
     if (LABELS.matcher(path).matches()) {
       throw ApiException.notFound("version labels are not supported; use /versions/" + version);
     }
-    throw ApiException.notFound("Malformed request: " + method + " " + path);
-  }
-
-  private static void requireMethod(HttpServerExchange exchange, HttpString method) {
-    if (!exchange.getRequestMethod().equals(method)) {
-      exchange.getResponseHeaders().put(Headers.ALLOW, method.toString());
-      throw new ApiException(405, exchange.getRequestMethod() + " is not allowed on "
-          + exchange.getRequestPath() + "; use " + method);
-    }
+    // TF Serving answers a path or method it does not serve with 400, naming both
+    throw ApiException.badRequest("Malformed request: " + method + " " + path);
   }
 
   /** 404 for another model's name or a version this server does not have, as TF Serving says it. */
   private void checkModel(String requestedName, String requestedVersion) {
     if (requestedVersion != null) {
-      if (!requestedName.equals(name) || !requestedVersion.equals(Long.toString(version))) {
+      long number;
+      try {
+        number = Long.parseLong(requestedVersion);  // 01 is version 1, as TF Serving reads it
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("Failed to convert version: " + requestedVersion
+            + " to numeric.");
+      }
+      if (!requestedName.equals(name) || number != version) {
         throw ApiException.notFound("Servable not found for request: Specific(" + requestedName
             + ", " + requestedVersion + ")");
       }
@@ -241,7 +240,7 @@ final class RestApi implements HttpHandler {
     arriving.incrementAndGet();
     boolean parsing = true;
     try {
-      JsonNode request = parse(readBody(exchange));
+      JsonNode request = parse(NonFiniteNumbers.spellOut(decompressed(exchange, readBody(exchange))));
       if (!request.isObject()) {
         throw ApiException.badRequest("the request body must be a JSON object with \"instances\""
             + " or \"inputs\"");
@@ -279,8 +278,8 @@ final class RestApi implements HttpHandler {
   private Predictor predictor(JsonNode request) {
     JsonNode signatureName = request.get("signature_name");
     String key = SignatureInfo.DEFAULT_KEY;
-    if (signatureName != null && !signatureName.isNull()) {
-      if (!signatureName.isTextual()) {
+    if (signatureName != null) {
+      if (!signatureName.isTextual()) {  // null included, as TF Serving has it
         throw ApiException.badRequest("\"signature_name\" must be a string");
       }
       key = signatureName.textValue().isEmpty() ? key : signatureName.textValue();
@@ -400,6 +399,25 @@ final class RestApi implements HttpHandler {
   private ApiException tooLarge(long declared) {
     return new ApiException(413, "the request body" + (declared > 0 ? " of " + declared
         + " bytes" : "") + " is larger than the limit of " + maxRequestBytes + " bytes");
+  }
+
+  /** A body sent with {@code Content-Encoding: gzip}, decompressed, within the size limit. */
+  private byte[] decompressed(HttpServerExchange exchange, byte[] body) {
+    String encoding = exchange.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING);
+    if (encoding == null || !encoding.contains("gzip")) {
+      return body;
+    }
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+      byte[] plain = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
+      if (plain.length > maxRequestBytes) {
+        throw new ApiException(413, "the request body decompresses to more than the limit of "
+            + maxRequestBytes + " bytes");
+      }
+      return plain;
+    } catch (IOException e) {
+      throw ApiException.badRequest("the request body is not valid gzip (Content-Encoding: "
+          + encoding + "): " + e.getMessage());
+    }
   }
 
   private static JsonNode parse(byte[] body) {

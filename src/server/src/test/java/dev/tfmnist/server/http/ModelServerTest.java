@@ -214,11 +214,61 @@ class ModelServerTest {
     assertOneLineError(post(base + ":predict", "{\"instances\": []}"), 400, "empty");
     assertOneLineError(post(base + ":predict", "[1, 2]"), 400, "JSON object");
     assertOneLineError(post(base + ":predict", "{\"instance\": [1]}"), 400, "neither");
-    assertOneLineError(get(base + ":predict"), 405, "POST");
+    // what TF Serving answers: a path or method it does not serve is 400, naming both
+    assertOneLineError(get(base + ":predict"), 400, "Malformed request: GET /v1/models/mnist:predict");
+    assertOneLineError(post(base, "{}"), 400, "Malformed request: POST /v1/models/mnist");
+    assertOneLineError(post(base + ":PREDICT", "{}"), 400, "Malformed request");
 
     Reply ok = post(base + ":predict", "{\"instances\": [" + floats(image, 0, 784) + "]}");
     assertEquals(200, ok.status(), ok.text());
     assertEquals(7, ok.body().at("/predictions/0/classes").asInt());
+  }
+
+  @Test
+  void wireDetailsAsTensorFlowServingHasThem() throws Exception {
+    String request = "{\"instances\": [" + floats(TestModels.testImages(0, 1), 0, 784) + "]}";
+    // a version number is a number: 01 is version 1; one that is no int64 is a 400
+    assertEquals(200, get(base + "/versions/01").status());
+    assertEquals(200, post(base + "/versions/0001:predict", request).status());
+    assertOneLineError(get(base + "/versions/99999999999999999999"), 400,
+        "Failed to convert version: 99999999999999999999 to numeric.");
+    // signature_name must be a string, null included
+    assertOneLineError(post(base + ":predict", request.replace("{", "{\"signature_name\": null, ")),
+        400, "\"signature_name\" must be a string");
+    // a gzip-compressed body, as clients send large requests
+    var gzipped = new java.io.ByteArrayOutputStream();
+    try (var gz = new java.util.zip.GZIPOutputStream(gzipped)) {
+      gz.write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    Reply unzipped = send(HttpRequest.newBuilder(URI.create(base + ":predict"))
+        .header("Content-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(gzipped.toByteArray())).build());
+    assertEquals(200, unzipped.status(), unzipped.text());
+    assertEquals(7, unzipped.body().at("/predictions/0/classes").asInt());
+    assertOneLineError(send(HttpRequest.newBuilder(URI.create(base + ":predict"))
+        .header("Content-Encoding", "gzip")
+        .POST(HttpRequest.BodyPublishers.ofString(request)).build()), 400, "not valid gzip");
+  }
+
+  @Test
+  void expectContinueGetsItsHundredBeforeTheBodyIsSent() throws Exception {
+    byte[] body = ("{\"instances\": [" + floats(TestModels.testImages(0, 1), 0, 784) + "]}")
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    try (var socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.setSoTimeout(30_000);
+      var out = socket.getOutputStream();
+      out.write(("POST /v1/models/mnist:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + body.length
+          + "\r\nExpect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      assertEquals("HTTP/1.1 100 Continue", in.readLine(), "no 100 before the body was sent");
+      assertEquals("", in.readLine());
+      out.write(body);
+      out.flush();
+      assertEquals("HTTP/1.1 200 OK", in.readLine());
+    }
   }
 
   @Test

@@ -93,6 +93,27 @@ class RestFormatsTest {
   }
 
   @Test
+  void columnarKeysTheSignatureDoesNotTakeAreIgnoredAsTfServingDoes() throws Exception {
+    JsonNode reply = post(200, "{\"signature_name\": \"scalar\", \"inputs\": {\"x\": 21, "
+        + "\"debug_id\": \"abc\", \"extra\": [1, 2]}}");
+    assertEquals(42.0, reply.get("outputs").doubleValue());
+    assertError("{\"signature_name\": \"scalar\", \"inputs\": {\"extra\": 1}}", "\"x\"");
+  }
+
+  @Test
+  void nonFiniteNumbersInEveryTfServingSpelling() throws Exception {
+    JsonNode reply = post(200, "{\"inputs\": {\"f32\": [[Inf, -Inf], [Infinity, NaN]], "
+        + "\"f64\": [-Infinity, 1], \"i32\": [1, 2], \"i64\": [3, 4], \"u8\": [0, 1], "
+        + "\"flag\": [true, false], \"text\": [\"Inf stays text\", \"x\"]}}");
+    JsonNode f32 = reply.get("outputs").get("f32_out");
+    assertEquals(Double.POSITIVE_INFINITY, f32.get(0).get(0).doubleValue());
+    assertEquals(Double.NEGATIVE_INFINITY, f32.get(0).get(1).doubleValue());
+    assertEquals(Double.POSITIVE_INFINITY, f32.get(1).get(0).doubleValue());
+    assertTrue(Double.isNaN(f32.get(1).get(1).doubleValue()));
+    assertEquals("Inf stays text", reply.get("outputs").get("text_out").get(0).asText());
+  }
+
+  @Test
   void scalarSignatureAnswersInColumnsButNotInRows() throws Exception {
     JsonNode reply = post(200, "{\"signature_name\": \"scalar\", \"inputs\": 21}");
     assertEquals(42.0, reply.get("outputs").doubleValue());
