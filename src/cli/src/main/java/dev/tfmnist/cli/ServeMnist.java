@@ -33,37 +33,37 @@ import picocli.CommandLine.Spec;
     })
 public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "DIR",
-      description = "SavedModel directory, or a base directory whose highest version is served.")
+      description = "SavedModel directory, or a base directory whose highest version is served (TF Serving: --model_base_path).")
   Path model;
 
-  @Option(names = "--name", paramLabel = "NAME", description = "Model name in the URLs (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--name", paramLabel = "NAME", description = "Model name in the URLs (default: ${DEFAULT-VALUE}; TF Serving: --model_name).")
   String name = "mnist";
 
-  @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on (default: ${DEFAULT-VALUE}; TF Serving listens on every address).")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on, 0 for any free one (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on, 0 for any free one (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_port).")
   int port = 8501;
 
-  @Option(names = "--max-batch-size", paramLabel = "N", description = "Largest batch of concurrent requests run together (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-batch-size", paramLabel = "N", description = "Largest batch of concurrent requests run together (default: ${DEFAULT-VALUE}; TF Serving: max_batch_size in --batching_parameters_file).")
   int maxBatchSize = BatchingOptions.DEFAULT.maxBatchSize();
 
-  @Option(names = "--batch-timeout-micros", paramLabel = "US", description = "How long a request waits for others to batch with (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-timeout-micros", paramLabel = "US", description = "How long a request waits for others to batch with (default: ${DEFAULT-VALUE}; TF Serving: batch_timeout_micros).")
   long batchTimeoutMicros = BatchingOptions.DEFAULT.batchTimeout().toNanos() / 1000;
 
-  @Option(names = "--batch-threads", paramLabel = "N", description = "Batches run at once (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--batch-threads", paramLabel = "N", description = "Batches run at once (default: ${DEFAULT-VALUE}; TF Serving: num_batch_threads).")
   int batchThreads = BatchingOptions.DEFAULT.threads();
 
-  @Option(names = "--no-batching", description = "Run every request on its own.")
+  @Option(names = "--no-batching", description = "Run every request on its own (TF Serving's default; it batches with --enable_batching).")
   boolean noBatching;
 
-  @Option(names = "--no-warm-up", description = "Listen at once, without first running the model on zeros at every batch size.")
+  @Option(names = "--no-warm-up", description = "Listen at once, without first running the model on zeros at every batch size (TF Serving warms up only from assets.extra/tf_serving_warmup_requests).")
   boolean noWarmUp;
 
-  @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}; TF Serving has no such limit).")
   long maxRequestBytes = 32L << 20;
 
-  @Option(names = "--grace-period", paramLabel = "SECONDS", description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--grace-period", paramLabel = "SECONDS", description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}; TF Serving has no such option).")
   int gracePeriodSeconds = 30;
 
   @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();

@@ -56,5 +56,13 @@ class ServeMnistCliTest {
         "--batch-timeout-micros", "--no-batching", "--max-request-bytes")) {
       assertTrue(help.out().contains(option), option + " missing from --help");
     }
+    // each serving option names what a TF Serving user would set instead
+    String flat = help.out().replaceAll("\\s+", " ");
+    for (String equivalent : List.of("TF Serving: --model_base_path", "TF Serving: --model_name",
+        "TF Serving: --rest_api_port", "TF Serving: max_batch_size in --batching_parameters_file",
+        "TF Serving: batch_timeout_micros", "TF Serving: num_batch_threads",
+        "it batches with --enable_batching")) {
+      assertTrue(flat.contains(equivalent), equivalent + " missing from --help:\n" + help.out());
+    }
   }
 }
