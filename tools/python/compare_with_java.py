@@ -41,6 +41,7 @@ tf = tfsetup.tf
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INIT_SIGNATURE = "__saved_model_init_op"
 SERVING = re.compile(r"^Serving \S+ version \S+ at (http://\S+)$")
+GRPC = re.compile(r"^gRPC: (\S+):(\d+)$")  # printed before SERVING when asked for --grpc-port
 IMAGE = 28
 
 
@@ -140,22 +141,36 @@ def to_json(value):
 
 
 class JavaServer:
-    """ServeMnist on a free loopback port, for one model; stopped with stop()."""
+    """ServeMnist on a free loopback port, for one model; stopped with stop().
 
-    def __init__(self, model_dir, libraries=()):
+    extra_args go to ServeMnist after the others (e.g. ["--name", "NAME", "--grpc-port", "0"]).
+    url is the REST model URL of the `Serving NAME version V at URL` line; grpc_target is the
+    HOST:PORT of a `gRPC: HOST:PORT` line printed before it (None without one).
+    """
+
+    def __init__(self, model_dir, libraries=(), extra_args=()):
         args = ["--model", os.path.abspath(model_dir), "--port", "0", "--no-batching",
                 "--no-warm-up"]
         for library in libraries:
             args += ["--load-library", os.path.abspath(library)]
+        args += list(extra_args)
+        if "--grpc-port" not in args:
+            args += ["--grpc-port", "0"]  # never TF Serving's 8500: another server may have it
         command = ["mvn", "-q", "-B", "-f", os.path.join(ROOT, "pom.xml"), "compile",
                    "exec:java@serve", "-Dexec.args=" + " ".join(args)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.output = []
         self.url = None
+        self.grpc_target = None
         for line in self.process.stdout:
             line = re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip("\n")
             self.output.append(line)
+            grpc_match = GRPC.match(line)
+            if grpc_match:
+                host, port = grpc_match.groups()
+                bare_ipv6 = ":" in host and not host.startswith("[")
+                self.grpc_target = "%s:%s" % ("[%s]" % host if bare_ipv6 else host, port)
             match = SERVING.match(line)
             if match:
                 self.url = match.group(1)

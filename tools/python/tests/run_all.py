@@ -25,9 +25,16 @@ def main(argv=None):
     loader.testNamePatterns = ["*%s*" % k for k in args.patterns] or None
     suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    # Tests, not reports: a test with several failing subTests is one failed test, and an error
+    # in setUpClass (reported once, for tests that then never ran) is one failure outside testsRun.
+    def test_id(test):
+        return getattr(test, "test_case", test).id()  # a subTest's own test
+    problems = [t for t, _ in result.failures + result.errors] + list(result.unexpectedSuccesses)
+    failed_tests = {test_id(t) for t in problems if isinstance(t, unittest.TestCase)}
+    setup_errors = sum(1 for t in problems if not isinstance(t, unittest.TestCase))
+    skipped = len({test_id(t) for t, _ in result.skipped} - failed_tests)
+    failed = len(failed_tests) + setup_errors
+    passed = result.testsRun - len(failed_tests) - skipped
     summary = "python: %d passed, %d failed" % (passed, failed)
     if skipped:
         summary += ", %d skipped" % skipped

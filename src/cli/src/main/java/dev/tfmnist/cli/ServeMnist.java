@@ -1,12 +1,19 @@
 package dev.tfmnist.cli;
 
-import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.device.DevicePlan;
+import dev.tfmnist.loader.ModelLocation;
+import dev.tfmnist.server.ModelServer;
 import dev.tfmnist.server.batching.BatchingOptions;
-import dev.tfmnist.server.http.ModelServer;
+import dev.tfmnist.server.models.ModelConfig;
+import dev.tfmnist.server.models.ModelConfigFile;
+import dev.tfmnist.server.models.ModelManager;
+import dev.tfmnist.server.models.VersionRequest;
+import dev.tfmnist.server.models.VersionStatus;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -18,8 +25,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Serves a SavedModel over TensorFlow Serving's REST API until SIGTERM or SIGINT; then new
- * requests get 503, those in flight finish, and the process exits with 0.
+ * Serves SavedModels over TensorFlow Serving's REST and gRPC APIs until SIGTERM or SIGINT; then
+ * new requests are refused, those in flight finish, and the process exits with 0. A base
+ * directory (or each model of a config file) is polled for new versions.
  */
 @Command(
     name = "ServeMnist",
@@ -27,14 +35,29 @@ import picocli.CommandLine.Spec;
     versionProvider = Cli.Version.class,
     sortOptions = false,
     description = {
-      "Serves a SavedModel over TensorFlow Serving's REST API: GET /v1/models/NAME,",
+      "Serves SavedModels as TensorFlow Serving does. REST: GET /v1/models/NAME,",
       "GET /v1/models/NAME/metadata and POST /v1/models/NAME:predict, also under",
-      "/versions/N. SIGTERM or Ctrl-C lets the requests in flight finish and exits."
+      "/versions/N and /labels/L; GET /monitoring/prometheus/metrics. gRPC:",
+      "tensorflow.serving.PredictionService and ModelService. New version directories",
+      "are served as they appear. SIGTERM or Ctrl-C lets the requests in flight finish",
+      "and exits."
     })
 public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "DIR",
-      description = "SavedModel directory, or a base directory whose highest version is served (TF Serving: --model_base_path).")
+      description = "SavedModel directory, or a base directory of numbered versions whose highest is served and polled for new ones (TF Serving: --model_base_path).")
   Path model;
+
+  @Option(names = "--model-config-file", paramLabel = "FILE",
+      description = "Serve the models of this file instead of --model: TF Serving's text format, model_config_list { config { name base_path model_version_policy version_labels } } (TF Serving: --model_config_file).")
+  Path modelConfigFile;
+
+  @Option(names = "--model-config-file-poll-wait-seconds", paramLabel = "SECONDS",
+      description = "How often the config file is reread, 0 for never (default: ${DEFAULT-VALUE}; TF Serving: --model_config_file_poll_wait_seconds, default 0).")
+  int configPollSeconds = 60;
+
+  @Option(names = "--file-system-poll-wait-seconds", paramLabel = "SECONDS",
+      description = "How often base directories are checked for new versions, 0 for never (default: ${DEFAULT-VALUE}; TF Serving: --file_system_poll_wait_seconds).")
+  int pollSeconds = 1;
 
   @Option(names = "--name", paramLabel = "NAME", description = "Model name in the URLs (default: ${DEFAULT-VALUE}; TF Serving: --model_name).")
   String name = "mnist";
@@ -42,8 +65,14 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on (default: ${DEFAULT-VALUE}; TF Serving listens on every address).")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on, 0 for any free one (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_port).")
+  @Option(names = "--port", paramLabel = "PORT", description = "REST port, 0 for any free one (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_port).")
   int port = 8501;
+
+  @Option(names = "--grpc-port", paramLabel = "PORT", description = "gRPC port, 0 for any free one, -1 for no gRPC (default: ${DEFAULT-VALUE}; TF Serving: --port).")
+  int grpcPort = 8500;
+
+  @Option(names = "--request-timeout-ms", paramLabel = "MS", description = "A prediction not answered by then fails with 504 / DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_timeout_in_ms).")
+  long requestTimeoutMs = ModelServer.DEFAULT_REQUEST_TIMEOUT.toMillis();
 
   @Option(names = "--max-batch-size", paramLabel = "N", description = "Largest batch of concurrent requests run together (default: ${DEFAULT-VALUE}; TF Serving: max_batch_size in --batching_parameters_file).")
   int maxBatchSize = BatchingOptions.DEFAULT.maxBatchSize();
@@ -53,6 +82,9 @@ public final class ServeMnist implements Callable<Integer> {
 
   @Option(names = "--batch-threads", paramLabel = "N", description = "Batches run at once (default: ${DEFAULT-VALUE}; TF Serving: num_batch_threads).")
   int batchThreads = BatchingOptions.DEFAULT.threads();
+
+  @Option(names = "--max-enqueued-batches", paramLabel = "N", description = "Batches that may wait; requests beyond get 503 / UNAVAILABLE (default: ${DEFAULT-VALUE}; TF Serving: max_enqueued_batches).")
+  int maxEnqueuedBatches = BatchingOptions.DEFAULT.maxEnqueuedBatches();
 
   @Option(names = "--no-batching", description = "Run every request on its own (TF Serving's default; it batches with --enable_batching).")
   boolean noBatching;
@@ -91,32 +123,111 @@ public final class ServeMnist implements Callable<Integer> {
     if (gracePeriodSeconds < 0) {
       throw new IllegalArgumentException("--grace-period must be 0 or more, got " + gracePeriodSeconds);
     }
+    if (pollSeconds < 0 || configPollSeconds < 0) {
+      throw new IllegalArgumentException("poll intervals must be 0 or more, got "
+          + (pollSeconds < 0 ? "--file-system-poll-wait-seconds " + pollSeconds
+              : "--model-config-file-poll-wait-seconds " + configPollSeconds));
+    }
+    if (requestTimeoutMs < 1) {
+      throw new IllegalArgumentException("--request-timeout-ms must be at least 1, got "
+          + requestTimeoutMs);
+    }
+    if (grpcPort < -1) {
+      throw new IllegalArgumentException("--grpc-port must be -1 (none) or in 0..65535, got "
+          + grpcPort);
+    }
     BatchingOptions batching = noBatching ? null : BatchingOptions.builder()
         .maxBatchSize(maxBatchSize)
         .batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000))
         .threads(batchThreads)
+        .maxEnqueuedBatches(maxEnqueuedBatches)
         .build();
     var plan = tensorFlow.devicesUnlessListing(out);
     if (plan.isEmpty()) {
       return 0;
     }
     var devices = plan.get();
-    Path modelDir = Cli.required(spec, model, "--model=DIR");
+    List<ModelConfig> configs;
+    ModelConfigFile configFile = null;
+    if (modelConfigFile != null) {
+      if (model != null) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--model and --model-config-file are exclusive: give one");
+      }
+      configFile = new ModelConfigFile(modelConfigFile);
+      try {
+        configs = configFile.read();
+      } catch (ModelConfigFile.InvalidConfigException e) {
+        throw new Cli.RunError(e.getMessage(), e);
+      }
+    } else {
+      Path modelDir = Cli.required(spec, model, "--model=DIR");
+      var location = ModelLocation.resolve(modelDir, OptionalLong.empty());  // fails in one line
+      if (location.directory().equals(modelDir)) {
+        out.print(devices.summary());
+        out.flush();
+        return serveOne(modelDir, devices, batching);  // a SavedModel itself: nothing to poll
+      }
+      configs = List.of(ModelConfig.of(name, modelDir));
+    }
     out.print(devices.summary());
     out.flush();
-    try (var loaded = tensorFlow.load(modelDir, devices)) {
-      var builder = ModelServer.builder(loaded)
-          .name(name)
-          .host(host)
-          .port(port)
-          .maxRequestBytes(maxRequestBytes)
-          .batching(batching)
-          .warmUp(!noWarmUp);
-      out.print(loaded.signatureTable());
-      try (var server = builder.start()) {
+    int rows = batching == null ? 1 : batching.maxBatchSize();
+    var managerBuilder = ModelManager.builder(dir -> tensorFlow.load(dir, devices))
+        .pollInterval(Duration.ofSeconds(pollSeconds))
+        .warmUpRows(noWarmUp ? 0 : rows)
+        .events(line -> {
+          out.println(line);
+          out.flush();
+        });
+    if (configFile != null && configPollSeconds > 0) {
+      managerBuilder.configSource(configFile.changes(configs, line -> {
+        out.println(line);
+        out.flush();
+      }), Duration.ofSeconds(configPollSeconds));
+    }
+    try (var models = managerBuilder.start(configs)) {
+      for (ModelConfig config : configs) {
+        if (models.servingVersions(config.name()).isEmpty()) {
+          throw new Cli.RunError(config.basePath() + ": no version of model " + config.name()
+              + " could be loaded: " + models.status(VersionRequest.latest(config.name()))
+                  .stream().map(VersionStatus::error).flatMap(java.util.Optional::stream)
+                  .findFirst().orElse("no version directory holds a SavedModel"), null);
+        }
+      }
+      for (String model : models.models()) {
+        try (var servable = models.acquire(VersionRequest.latest(model))) {
+          if (models.models().size() > 1) {
+            out.println(model + " version " + servable.version() + ":");
+          }
+          out.print(servable.model().signatureTable());
+        }
+      }
+      out.flush();
+      try (var server = configure(ModelServer.builder(models), batching).start()) {
         return serveUntilStopped(server);
       }
     }
+  }
+
+  private int serveOne(Path dir, DevicePlan devices, BatchingOptions batching) throws Exception {
+    try (var loaded = tensorFlow.load(dir, devices)) {
+      out.print(loaded.signatureTable());
+      try (var server = configure(ModelServer.builder(loaded).name(name), batching).start()) {
+        return serveUntilStopped(server);
+      }
+    }
+  }
+
+  private ModelServer.Builder configure(ModelServer.Builder builder, BatchingOptions batching) {
+    return builder
+        .host(host)
+        .port(port)
+        .grpcPort(grpcPort)
+        .maxRequestBytes(maxRequestBytes)
+        .batching(batching)
+        .requestTimeout(Duration.ofMillis(requestTimeoutMs))
+        .warmUp(!noWarmUp);
   }
 
   /**
@@ -143,8 +254,12 @@ public final class ServeMnist implements Callable<Integer> {
       out.printf(java.util.Locale.ROOT, "Warmed up: %d runs on zeros in %.2f s (--no-warm-up to skip)%n",
           server.warmUpRuns(), server.warmUpTime().toNanos() / 1e9);
     }
-    out.println("Serving " + server.name() + " version " + server.version() + " at "
-        + server.modelUri());
+    server.grpcAddress().ifPresent(address -> out.println("gRPC: "
+        + address.getAddress().getHostAddress() + ":" + address.getPort()));
+    for (String model : server.models().models()) {
+      out.println("Serving " + model + " version " + server.models().servingVersions(model).last()
+          + " at " + server.modelUri(model));
+    }
     out.flush();
     stopped.await();  // never returns: the hook halts the JVM
     return 0;

@@ -38,7 +38,7 @@ class ServeMnistProcessTest {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
         ServeMnist.class.getName(),
-        "--model", TrainedExport.get().baseDir().toString(), "--port", "0");
+        "--model", TrainedExport.get().baseDir().toString(), "--port", "0", "--grpc-port", "0");
     // Files, not pipes: Process.destroy() closes the pipes, and the server's last lines with them.
     Path outFile = dir.resolve("out.txt");
     Path errFile = dir.resolve("err.txt");
@@ -90,8 +90,10 @@ class ServeMnistProcessTest {
       String out = Files.readString(outFile);
       Matcher m = SERVING.matcher(out);
       if (m.find()) {
-        assertTrue(out.startsWith("Running on: ") && out.lines().skip(1).findFirst().orElse("")
-            .startsWith("signature "), "the device line, then the signature table, come first:\n" + out);
+        // a base directory: the version loaded, its signatures, then where it is served
+        assertTrue(out.startsWith("Running on: ") && out.contains("\nLoaded mnist version 1 in ")
+            && out.contains("\nsignature ") && out.contains("\ngRPC: 127.0.0.1:"),
+            "the device line, the version loaded, the signature table, the gRPC address:\n" + out);
         return m.group(1);
       }
       if (!server.isAlive()) {

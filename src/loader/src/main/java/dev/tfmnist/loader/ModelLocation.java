@@ -62,7 +62,8 @@ public record ModelLocation(Path directory, OptionalLong version) {
     return new ModelLocation(chosen, OptionalLong.of(version));
   }
 
-  static boolean isSavedModel(Path dir) {
+  /** Whether {@code dir} holds a saved_model.pb (or .pbtxt). */
+  public static boolean isSavedModel(Path dir) {
     return Files.isRegularFile(dir.resolve(SAVED_MODEL_PB))
         || Files.isRegularFile(dir.resolve(SAVED_MODEL_PBTXT));
   }
@@ -79,7 +80,7 @@ public record ModelLocation(Path directory, OptionalLong version) {
    * version 123, as TensorFlow Serving reads it), hidden work directories and other names are
    * ignored.
    */
-  private static TreeMap<Long, Path> versions(Path dir) throws ModelLoadException {
+  public static TreeMap<Long, Path> versions(Path dir) throws ModelLoadException {
     var versions = new TreeMap<Long, Path>();
     List<Path> children;
     try (Stream<Path> list = Files.list(dir)) {

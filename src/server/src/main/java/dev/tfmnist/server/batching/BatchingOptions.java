@@ -10,9 +10,15 @@ import java.util.Objects;
  * @param maxBatchSize at most this many rows run together; a request larger than that runs alone
  * @param batchTimeout how long the first request of a batch waits for company
  * @param threads how many batches run at once
+ * @param maxEnqueuedBatches how many full batches may wait; a request beyond that is refused
+ *     with {@link QueueFullException} (backpressure, TF Serving's max_enqueued_batches)
  */
-public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threads) {
-  /** TF Serving's default batch size of 32, a millisecond's wait and one batch at a time. */
+public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threads,
+    int maxEnqueuedBatches) {
+  /**
+   * TF Serving's default batch size of 32, a millisecond's wait, one batch at a time and at most
+   * 10 batches waiting.
+   */
   public static final BatchingOptions DEFAULT = builder().build();
 
   public BatchingOptions {
@@ -26,6 +32,10 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
     if (threads < 1) {
       throw new IllegalArgumentException("batching threads must be at least 1, got " + threads);
     }
+    if (maxEnqueuedBatches < 1) {
+      throw new IllegalArgumentException("max enqueued batches must be at least 1, got "
+          + maxEnqueuedBatches);
+    }
   }
 
   public static Builder builder() {
@@ -37,6 +47,7 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
     private int maxBatchSize = 32;
     private Duration batchTimeout = Duration.ofMillis(1);
     private int threads = 1;
+    private int maxEnqueuedBatches = 10;
 
     private Builder() {}
 
@@ -55,8 +66,13 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
       return this;
     }
 
+    public Builder maxEnqueuedBatches(int batches) {
+      this.maxEnqueuedBatches = batches;
+      return this;
+    }
+
     public BatchingOptions build() {
-      return new BatchingOptions(maxBatchSize, batchTimeout, threads);
+      return new BatchingOptions(maxBatchSize, batchTimeout, threads, maxEnqueuedBatches);
     }
   }
 }

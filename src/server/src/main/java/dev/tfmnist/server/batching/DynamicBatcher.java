@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 import org.tensorflow.ndarray.Shape;
 
@@ -44,6 +45,8 @@ public final class DynamicBatcher implements AutoCloseable {
   private final AtomicLong batches = new AtomicLong();
   private final ConcurrentHashMap<Integer, LongAdder> batchSizes = new ConcurrentHashMap<>();
   private final IntSupplier arriving;
+  private final IntConsumer runs;
+  private int queuedRows;  // guarded by lock
   private int previousBatchTasks;  // guarded by lock
   private int executing;  // batches running now; guarded by lock
   private boolean closing;
@@ -57,16 +60,18 @@ public final class DynamicBatcher implements AutoCloseable {
 
   /** A batcher that always gives the first request of a batch its timeout to find company. */
   public DynamicBatcher(BatchingOptions options) {
-    this(options, () -> 1);
+    this(options, () -> 1, rows -> {});
   }
 
   /**
    * @param arriving how many requests the caller has accepted but not yet submitted (an HTTP
    *     server: bodies being read and parsed); while it is 0 a batch starts without waiting
+   * @param runs told the rows of every run of a model (for metrics)
    */
-  public DynamicBatcher(BatchingOptions options, IntSupplier arriving) {
+  public DynamicBatcher(BatchingOptions options, IntSupplier arriving, IntConsumer runs) {
     this.options = options;
     this.arriving = arriving;
+    this.runs = runs;
     for (int i = 0; i < options.threads(); i++) {
       var worker = new Thread(this::work, "dynamic-batcher-" + i);
       worker.setDaemon(true);
@@ -82,7 +87,8 @@ public final class DynamicBatcher implements AutoCloseable {
   /**
    * Queues a request; the future completes with this request's rows of the batch's outputs, or
    * with the exception that failed the run. Invalid inputs throw {@link InvalidInputException}
-   * right away.
+   * right away, and a full queue {@link QueueFullException}. A caller that stops waiting may
+   * cancel the future: a request cancelled while queued is dropped without running.
    */
   public CompletableFuture<Prediction> submit(Predictor predictor, Map<String, TensorValue> inputs) {
     predictor.validate(inputs);
@@ -101,6 +107,13 @@ public final class DynamicBatcher implements AutoCloseable {
         throw new IllegalStateException("the batcher is shutting down");
       }
       if (!alone()) {
+        int limit = options.maxEnqueuedBatches() * options.maxBatchSize();
+        if (queuedRows + rows > limit && !queue.isEmpty()) {
+          throw new QueueFullException(
+              (queuedRows + options.maxBatchSize() - 1) / options.maxBatchSize(),
+              options.maxEnqueuedBatches());
+        }
+        queuedRows += rows;
         queue.addLast(task);
         changed.signalAll();
         return task.result();
@@ -193,6 +206,11 @@ public final class DynamicBatcher implements AutoCloseable {
         changed.awaitUninterruptibly();
       }
       Task first = queue.pollFirst();
+      queuedRows -= first.rows();
+      if (first.result().isDone()) {  // cancelled by a caller that stopped waiting
+        executing++;  // work() counts every batch it is handed, even an empty one, back down
+        return List.of();
+      }
       var batch = new ArrayList<Task>();
       batch.add(first);
       int rows = first.rows();
@@ -200,8 +218,13 @@ public final class DynamicBatcher implements AutoCloseable {
       while (rows < options.maxBatchSize()) {
         for (Iterator<Task> it = queue.iterator(); it.hasNext() && rows < options.maxBatchSize(); ) {
           Task task = it.next();
-          if (task.key().equals(first.key()) && rows + task.rows() <= options.maxBatchSize()) {
+          if (task.result().isDone()) {
             it.remove();
+            queuedRows -= task.rows();
+          } else if (task.key().equals(first.key())
+              && rows + task.rows() <= options.maxBatchSize()) {
+            it.remove();
+            queuedRows -= task.rows();
             batch.add(task);
             rows += task.rows();
           }
@@ -227,6 +250,9 @@ public final class DynamicBatcher implements AutoCloseable {
   }
 
   private void execute(List<Task> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
     Predictor predictor = batch.get(0).key().predictor();
     int rows = batch.stream().mapToInt(Task::rows).sum();
     try {
@@ -281,6 +307,7 @@ public final class DynamicBatcher implements AutoCloseable {
     batches.incrementAndGet();
     if (rows > 0) {
       batchSizes.computeIfAbsent(rows, r -> new LongAdder()).increment();
+      runs.accept(rows);
     }
   }
 

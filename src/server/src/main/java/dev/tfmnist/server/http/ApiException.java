@@ -1,6 +1,9 @@
 package dev.tfmnist.server.http;
 
-/** A request the REST API answers with an error status and {@code {"error": message}}. */
+/**
+ * An HTTP-only failure (413, a body over the size limit) that has no TensorFlow status code; the
+ * REST API answers it with {@code {"error": message}}.
+ */
 final class ApiException extends RuntimeException {
   private static final long serialVersionUID = 1L;
   private final int status;
@@ -12,13 +15,5 @@ final class ApiException extends RuntimeException {
 
   int status() {
     return status;
-  }
-
-  static ApiException badRequest(String message) {
-    return new ApiException(400, message);
-  }
-
-  static ApiException notFound(String message) {
-    return new ApiException(404, message);
   }
 }

@@ -1,5 +1,6 @@
 package dev.tfmnist.server.http;
 
+import dev.tfmnist.server.ServingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -22,10 +23,10 @@ final class RequestFormats {
 
   static Map<String, TensorValue> fromInstances(JsonNode instances, SignatureInfo signature) {
     if (!instances.isArray()) {
-      throw ApiException.badRequest("\"instances\" must be a list, one entry per example");
+      throw ServingException.invalidArgument("\"instances\" must be a list, one entry per example");
     }
     if (instances.isEmpty()) {
-      throw ApiException.badRequest("\"instances\" is empty");
+      throw ServingException.invalidArgument("\"instances\" is empty");
     }
     JsonNode first = instances.get(0);
     boolean named = first.isObject() && !JsonTensors.isBinary(first);
@@ -41,7 +42,7 @@ final class RequestFormats {
     for (int i = 0; i < instances.size(); i++) {
       JsonNode instance = instances.get(i);
       if (!instance.isObject() || JsonTensors.isBinary(instance)) {
-        throw ApiException.badRequest("instance " + i + " is not an object of named inputs like"
+        throw ServingException.invalidArgument("instance " + i + " is not an object of named inputs like"
             + " instance 0");
       }
       for (Iterator<String> names = instance.fieldNames(); names.hasNext(); ) {

@@ -10,15 +10,16 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tfmnist.loader.InvalidInputException;
-import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.loader.Prediction;
-import dev.tfmnist.loader.PredictionException;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.SignatureInfo;
 import dev.tfmnist.loader.TensorValue;
-import dev.tfmnist.server.batching.BatchStats;
-import dev.tfmnist.server.batching.DynamicBatcher;
+import dev.tfmnist.server.ServingCore;
+import dev.tfmnist.server.ServingException;
+import dev.tfmnist.server.metrics.ServingMetrics;
+import dev.tfmnist.server.models.Servable;
+import dev.tfmnist.server.models.VersionRequest;
+import dev.tfmnist.server.models.VersionStatus;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
@@ -32,10 +33,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -44,16 +41,16 @@ import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * TensorFlow Serving's REST API for one model: status, metadata and predict, with and without
- * {@code /versions/N}. Runs on Undertow's worker threads; request bodies are read whole (the
- * server caps their size) and parsed with Jackson.
+ * TensorFlow Serving's REST API over a {@link ServingCore}: status, metadata and predict for
+ * every model, under {@code /versions/N} or {@code /labels/L} too, and the metrics at {@code
+ * /monitoring/prometheus/metrics}. Runs on Undertow's worker threads; request bodies are read
+ * whole (the server caps their size) and parsed with Jackson.
  */
 final class RestApi implements HttpHandler {
-  private static final Pattern RESOURCE = Pattern.compile(
-      "/v1/models/([^/:]+)(?:/versions/([0-9]+))?(?:/(metadata|stats))?/?");
-  private static final Pattern VERB = Pattern.compile(
-      "/v1/models/([^/:]+)(?:/versions/([0-9]+))?:([A-Za-z]+)");
-  private static final Pattern LABELS = Pattern.compile("/v1/models/[^/:]+/labels/.*");
+  private static final String SPEC = "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?";
+  private static final Pattern RESOURCE = Pattern.compile(SPEC + "(?:/(metadata|stats))?/?");
+  private static final Pattern VERB = Pattern.compile(SPEC + ":([A-Za-z]+)");
+  static final String METRICS_PATH = "/monitoring/prometheus/metrics";
 
   /** Reads NaN and Infinity, writes them bare, and rejects duplicate keys: TF Serving's JSON. */
   static final JsonMapper JSON = JsonMapper.builder()
@@ -66,28 +63,12 @@ final class RestApi implements HttpHandler {
   /** How much of an oversized body is read and dropped so that the 413 reaches the client. */
   static final long DRAIN_BYTES = 64L << 20;
 
-  private final LoadedModel model;
-  private final String name;
-  private final long version;
+  private final ServingCore core;
   private final long maxRequestBytes;
-  private final Optional<DynamicBatcher> batcher;
-  private final Map<String, Predictor> predictors = new ConcurrentHashMap<>();
-  private final AtomicInteger inFlightPredictions = new AtomicInteger();
-  /** Predictions being read and parsed, not yet handed to the batcher: its hint to wait. */
-  private final AtomicInteger arriving;
 
-  RestApi(LoadedModel model, String name, long version, long maxRequestBytes,
-      Optional<DynamicBatcher> batcher, AtomicInteger arriving) {
-    this.arriving = arriving;
-    this.model = model;
-    this.name = name;
-    this.version = version;
+  RestApi(ServingCore core, long maxRequestBytes) {
+    this.core = core;
     this.maxRequestBytes = maxRequestBytes;
-    this.batcher = batcher;
-  }
-
-  int inFlightPredictions() {
-    return inFlightPredictions.get();
   }
 
   @Override
@@ -101,6 +82,13 @@ final class RestApi implements HttpHandler {
       route(exchange);
     } catch (ApiException e) {
       sendError(exchange, e.status(), e.getMessage());
+    } catch (ServingException e) {
+      if (e.code() == ServingException.Code.INTERNAL && e.getCause() != null) {
+        System.err.println("internal error serving " + exchange.getRequestMethod() + " "
+            + exchange.getRequestPath() + ":");
+        e.getCause().printStackTrace();
+      }
+      sendError(exchange, e.code().httpStatus(), e.getMessage());
     } catch (RuntimeException e) {
       System.err.println("internal error serving " + exchange.getRequestMethod() + " "
           + exchange.getRequestPath() + ":");
@@ -114,78 +102,100 @@ final class RestApi implements HttpHandler {
     HttpString method = exchange.getRequestMethod();
     Matcher verb = VERB.matcher(path);
     if (verb.matches() && method.equals(Methods.POST)) {
-      checkModel(verb.group(1), verb.group(2));
-      switch (verb.group(3)) {
-        case "predict" -> predict(exchange);
-        case "classify", "regress" -> throw ApiException.badRequest(":" + verb.group(3)
-            + " needs a classification or regression signature; this server answers :predict");
-        default -> throw ApiException.badRequest("Malformed request: " + method + " " + path);
+      VersionRequest target = target(verb);
+      switch (verb.group(4)) {
+        case "predict" -> predict(exchange, target);
+        case "classify", "regress" -> {
+          try (var call = core.begin(verb.group(4), "REST")) {
+            call.describe(target.model(), "");
+            throw call.failed(ServingException.invalidArgument(":" + verb.group(4)
+                + " needs a classification or regression signature and tf.Example inputs; this"
+                + " server answers :predict"));
+          }
+        }
+        default -> throw ServingException.invalidArgument("Malformed request: " + method + " "
+            + path);
       }
       return;
     }
     Matcher resource = RESOURCE.matcher(path);
     if (resource.matches() && method.equals(Methods.GET)) {
-      checkModel(resource.group(1), resource.group(2));
-      String what = resource.group(3);
-      if (what == null) {
-        sendJson(exchange, 200, status());
-      } else if (what.equals("metadata")) {
-        sendJson(exchange, 200, metadata());
-      } else {
-        sendJson(exchange, 200, stats());
+      VersionRequest target = target(resource);
+      String what = resource.group(4);
+      String api = what == null ? "status" : what;
+      try (var call = core.begin(api, "REST")) {
+        call.describe(target.model(), "");
+        try {
+          sendJson(exchange, 200, switch (api) {
+            case "status" -> status(target);
+            case "metadata" -> metadata(target);
+            default -> stats(target);
+          });
+        } catch (RuntimeException e) {
+          throw call.failed(e);
+        }
       }
       return;
     }
-    if (LABELS.matcher(path).matches()) {
-      throw ApiException.notFound("version labels are not supported; use /versions/" + version);
+    if (path.equals(METRICS_PATH) && method.equals(Methods.GET)) {
+      byte[] text = core.metrics().scrape();
+      exchange.setStatusCode(200);
+      exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, ServingMetrics.CONTENT_TYPE);
+      exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, text.length);
+      exchange.getResponseSender().send(ByteBuffer.wrap(text));
+      return;
     }
     // TF Serving answers a path or method it does not serve with 400, naming both
-    throw ApiException.badRequest("Malformed request: " + method + " " + path);
+    throw ServingException.invalidArgument("Malformed request: " + method + " " + path);
   }
 
-  /** 404 for another model's name or a version this server does not have, as TF Serving says it. */
-  private void checkModel(String requestedName, String requestedVersion) {
-    if (requestedVersion != null) {
-      long number;
+  /** The model and version a path names; 01 is version 1, as TF Serving reads it. */
+  private static VersionRequest target(Matcher path) {
+    String name = path.group(1);
+    if (path.group(2) != null) {
       try {
-        number = Long.parseLong(requestedVersion);  // 01 is version 1, as TF Serving reads it
+        return VersionRequest.version(name, Long.parseLong(path.group(2)));
       } catch (NumberFormatException e) {
-        throw ApiException.badRequest("Failed to convert version: " + requestedVersion
+        throw ServingException.invalidArgument("Failed to convert version: " + path.group(2)
             + " to numeric.");
       }
-      if (!requestedName.equals(name) || number != version) {
-        throw ApiException.notFound("Servable not found for request: Specific(" + requestedName
-            + ", " + requestedVersion + ")");
-      }
-    } else if (!requestedName.equals(name)) {
-      throw ApiException.notFound("Servable not found for request: Latest(" + requestedName + ")");
     }
+    if (path.group(3) != null) {
+      return VersionRequest.label(name, path.group(3));
+    }
+    return VersionRequest.latest(name);
   }
 
-  private ObjectNode status() {
+  /** GetModelStatusResponse in protobuf's JSON mapping: every version, or the one asked for. */
+  private ObjectNode status(VersionRequest target) {
     ObjectNode root = JSON.createObjectNode();
-    ObjectNode entry = root.putArray("model_version_status").addObject();
-    entry.put("version", Long.toString(version));
-    entry.put("state", "AVAILABLE");
-    ObjectNode status = entry.putObject("status");
-    status.put("error_code", "OK");
-    status.put("error_message", "");
+    ArrayNode versions = root.putArray("model_version_status");
+    for (VersionStatus version : core.models().status(target)) {
+      ObjectNode entry = versions.addObject();
+      entry.put("version", Long.toString(version.version()));
+      entry.put("state", version.state().name());
+      ObjectNode status = entry.putObject("status");
+      status.put("error_code", version.error().isPresent() ? "UNKNOWN" : "OK");
+      status.put("error_message", version.error().orElse(""));
+    }
     return root;
   }
 
   /** GetModelMetadataResponse in protobuf's JSON mapping, every SignatureDef as loaded. */
-  private ObjectNode metadata() {
-    ObjectNode root = JSON.createObjectNode();
-    ObjectNode spec = root.putObject("model_spec");
-    spec.put("name", name);
-    spec.put("signature_name", "");
-    spec.put("version", Long.toString(version));
-    ObjectNode defs = root.putObject("metadata").putObject("signature_def")
-        .putObject("signature_def");
-    model.metaGraphDef().getSignatureDefMap().entrySet().stream()
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(e -> defs.set(e.getKey(), signatureDef(e.getValue())));
-    return root;
+  private ObjectNode metadata(VersionRequest target) {
+    try (Servable servable = core.models().acquire(target)) {
+      ObjectNode root = JSON.createObjectNode();
+      ObjectNode spec = root.putObject("model_spec");
+      spec.put("name", servable.name());
+      spec.put("signature_name", "");
+      spec.put("version", Long.toString(servable.version()));
+      ObjectNode defs = root.putObject("metadata").putObject("signature_def")
+          .putObject("signature_def");
+      servable.model().metaGraphDef().getSignatureDefMap().entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(e -> defs.set(e.getKey(), signatureDef(e.getValue())));
+      return root;
+    }
   }
 
   private static ObjectNode signatureDef(SignatureDef def) {
@@ -216,17 +226,22 @@ final class RestApi implements HttpHandler {
     return node;
   }
 
-  private ObjectNode stats() {
+  /** Not TF Serving's: the version served, predictions in flight and the batches run so far. */
+  private ObjectNode stats(VersionRequest target) {
     ObjectNode root = JSON.createObjectNode();
-    root.put("model", name);
-    root.put("version", Long.toString(version));
-    root.put("in_flight_predictions", inFlightPredictions.get());
+    try (Servable servable = core.models().acquire(target)) {
+      root.put("model", servable.name());
+      root.put("version", Long.toString(servable.version()));
+    }
+    root.put("in_flight_predictions", core.inFlightPredictions());
     ObjectNode batching = root.putObject("batching");
-    batching.put("enabled", batcher.isPresent());
-    batcher.ifPresent(b -> {
-      batching.put("max_batch_size", b.options().maxBatchSize());
-      batching.put("batch_timeout_micros", b.options().batchTimeout().toNanos() / 1000);
-      BatchStats stats = b.stats();
+    batching.put("enabled", core.batching().isPresent());
+    core.batching().ifPresent(options -> {
+      batching.put("max_batch_size", options.maxBatchSize());
+      batching.put("batch_timeout_micros", options.batchTimeout().toNanos() / 1000);
+      batching.put("max_enqueued_batches", options.maxEnqueuedBatches());
+    });
+    core.batchStats().ifPresent(stats -> {
       batching.put("requests", stats.requests());
       batching.put("batches", stats.batches());
       ObjectNode sizes = batching.putObject("batch_sizes");
@@ -235,79 +250,55 @@ final class RestApi implements HttpHandler {
     return root;
   }
 
-  private void predict(HttpServerExchange exchange) {
-    inFlightPredictions.incrementAndGet();
-    arriving.incrementAndGet();
-    boolean parsing = true;
-    try {
-      JsonNode request = parse(NonFiniteNumbers.spellOut(decompressed(exchange, readBody(exchange))));
-      if (!request.isObject()) {
-        throw ApiException.badRequest("the request body must be a JSON object with \"instances\""
-            + " or \"inputs\"");
+  private void predict(HttpServerExchange exchange, VersionRequest target) {
+    try (var call = core.begin("predict", "REST")) {
+      try {
+        JsonNode request = parse(NonFiniteNumbers.spellOut(decompressed(exchange,
+            readBody(exchange))));
+        if (!request.isObject()) {
+          throw ServingException.invalidArgument("the request body must be a JSON object with"
+              + " \"instances\" or \"inputs\"");
+        }
+        String key = signatureKey(request);
+        call.describe(target.model(), key);
+        boolean rows = request.has("instances");
+        if (rows == request.has("inputs")) {
+          throw ServingException.invalidArgument(rows
+              ? "the request has both \"instances\" and \"inputs\"; send one"
+              : "the request has neither \"instances\" (row format) nor \"inputs\" (columnar"
+                  + " format)");
+        }
+        try (Servable servable = core.models().acquire(target)) {
+          Predictor predictor = servable.predictor(key);
+          SignatureInfo signature = predictor.signature();
+          Map<String, TensorValue> inputs = rows
+              ? RequestFormats.fromInstances(request.get("instances"), signature)
+              : RequestFormats.fromInputs(request.get("inputs"), signature);
+          Prediction prediction = call.run(predictor, inputs);
+          sendJson(exchange, 200, out -> writePrediction(out, prediction, rows));
+        }
+      } catch (ApiException e) {
+        // a body over the limit: 413, counted as gRPC counts a message over its limit
+        call.failed(new ServingException(ServingException.Code.RESOURCE_EXHAUSTED,
+            e.getMessage()));
+        throw e;
+      } catch (RuntimeException e) {
+        throw call.failed(e);
       }
-      Predictor predictor = predictor(request);
-      boolean rows = request.has("instances");
-      if (rows == request.has("inputs")) {
-        throw ApiException.badRequest(rows
-            ? "the request has both \"instances\" and \"inputs\"; send one"
-            : "the request has neither \"instances\" (row format) nor \"inputs\" (columnar format)");
-      }
-      SignatureInfo signature = predictor.signature();
-      Map<String, TensorValue> inputs = rows
-          ? RequestFormats.fromInstances(request.get("instances"), signature)
-          : RequestFormats.fromInputs(request.get("inputs"), signature);
-      arriving.decrementAndGet();
-      parsing = false;
-      Prediction prediction = run(predictor, inputs);
-      sendJson(exchange, 200, out -> writePrediction(out, prediction, rows));
-    } catch (InvalidInputException e) {
-      throw ApiException.badRequest(e.getMessage());
-    } catch (PredictionException e) {
-      throw new ApiException(e.isInvalidArgument() ? 400 : 500, e.getMessage());
-    } catch (IllegalStateException e) {
-      // the model or the batcher was closed under this request
-      throw new ApiException(503, e.getMessage());
-    } finally {
-      if (parsing) {
-        arriving.decrementAndGet();
-      }
-      inFlightPredictions.decrementAndGet();
     }
   }
 
-  private Predictor predictor(JsonNode request) {
+  /** The signature a request names; {@code serving_default} when it names none. */
+  private static String signatureKey(JsonNode request) {
     JsonNode signatureName = request.get("signature_name");
-    String key = SignatureInfo.DEFAULT_KEY;
-    if (signatureName != null) {
-      if (!signatureName.isTextual()) {  // null included, as TF Serving has it
-        throw ApiException.badRequest("\"signature_name\" must be a string");
-      }
-      key = signatureName.textValue().isEmpty() ? key : signatureName.textValue();
+    if (signatureName == null) {
+      return SignatureInfo.DEFAULT_KEY;
     }
-    Predictor cached = predictors.get(key);
-    if (cached != null) {
-      return cached;
+    if (!signatureName.isTextual()) {  // null included, as TF Serving has it
+      throw ServingException.invalidArgument("\"signature_name\" must be a string");
     }
-    Predictor predictor = model.predictor(key);  // throws SignatureNotFoundException
-    predictors.putIfAbsent(key, predictor);
-    return predictor;
-  }
-
-  private Prediction run(Predictor predictor, Map<String, TensorValue> inputs) {
-    if (batcher.isEmpty()) {
-      return predictor.predict(inputs);
-    }
-    try {
-      return batcher.get().submit(predictor, inputs).get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw new IllegalStateException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(503, "interrupted while waiting for the prediction");
-    }
+    return signatureName.textValue().isEmpty() ? SignatureInfo.DEFAULT_KEY
+        : signatureName.textValue();
   }
 
   /** TF Serving's answers: "predictions" row by row, or "outputs" whole. */
@@ -378,7 +369,7 @@ final class RestApi implements HttpHandler {
       throw tooLarge(-1);
     } catch (IOException e) {
       // the client went away or broke the framing; nothing is listening for a 500
-      throw ApiException.badRequest("cannot read the request body: " + e.getMessage());
+      throw ServingException.invalidArgument("cannot read the request body: " + e.getMessage());
     }
   }
 
@@ -415,14 +406,14 @@ final class RestApi implements HttpHandler {
       }
       return plain;
     } catch (IOException e) {
-      throw ApiException.badRequest("the request body is not valid gzip (Content-Encoding: "
+      throw ServingException.invalidArgument("the request body is not valid gzip (Content-Encoding: "
           + encoding + "): " + e.getMessage());
     }
   }
 
   private static JsonNode parse(byte[] body) {
     if (body.length == 0) {
-      throw ApiException.badRequest("the request body is empty; expected a JSON object");
+      throw ServingException.invalidArgument("the request body is empty; expected a JSON object");
     }
     try {
       return JSON.readTree(body);
@@ -430,7 +421,7 @@ final class RestApi implements HttpHandler {
       var location = e.getLocation();
       // Jackson names the source even when told not to show it: "[Source: REDACTED (...); line"
       String message = e.getOriginalMessage().replaceAll("\\[Source: .*?; line:", "[line:");
-      throw ApiException.badRequest("malformed JSON: " + message
+      throw ServingException.invalidArgument("malformed JSON: " + message
           + (location == null ? "" : " at line " + location.getLineNr() + ", column "
           + location.getColumnNr()));
     } catch (IOException e) {

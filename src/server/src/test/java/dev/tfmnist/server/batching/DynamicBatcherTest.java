@@ -81,7 +81,7 @@ class DynamicBatcherTest {
     var options = BatchingOptions.builder().batchTimeout(Duration.ofSeconds(2)).build();
     var input = TensorValue.ofFloats(Shape.of(1, 784), TestModels.testImages(0, 1));
     var arriving = new java.util.concurrent.atomic.AtomicInteger();
-    try (var batcher = new DynamicBatcher(options, arriving::get)) {
+    try (var batcher = new DynamicBatcher(options, arriving::get, rows -> {})) {
       batcher.submit(predictor, Map.of("xs", input)).get();  // the first run sets TensorFlow up
       long t0 = System.nanoTime();
       batcher.submit(predictor, Map.of("xs", input)).get();
@@ -125,7 +125,7 @@ class DynamicBatcherTest {
   void closeFinishesWhatIsQueuedAndRefusesMore() throws Exception {
     float[] images = TestModels.testImages(0, 50);
     var batcher = new DynamicBatcher(BatchingOptions.builder().maxBatchSize(4)
-        .batchTimeout(Duration.ofMillis(20)).build());
+        .batchTimeout(Duration.ofMillis(20)).maxEnqueuedBatches(13).build());
     var futures = new ArrayList<CompletableFuture<Prediction>>();
     for (int i = 0; i < 50; i++) {
       futures.add(batcher.submit(predictor, Map.of("xs", image(images, i))));
@@ -154,5 +154,49 @@ class DynamicBatcherTest {
       }
       assertEquals(3, batcher.stats().batches());
     }
+  }
+
+  @Test
+  void aFullQueueRefusesRequestsWithTfServingsMessageAndRunsTheOthers() throws Exception {
+    // The first request waits up to 10 s for company; requests for another output set cannot
+    // join its batch, so they queue: 2 batches of 4 rows may wait, the rest are refused.
+    var options = BatchingOptions.builder().maxBatchSize(4).batchTimeout(Duration.ofSeconds(10))
+        .maxEnqueuedBatches(2).build();
+    float[] images = TestModels.testImages(0, 20);
+    Predictor classesOnly = predictor.withOutputs("classes");
+    var batcher = new DynamicBatcher(options);
+    var accepted = new ArrayList<CompletableFuture<Prediction>>();
+    accepted.add(batcher.submit(predictor, Map.of("xs", image(images, 0))));
+    var refusals = new ArrayList<String>();
+    for (int i = 1; i < 20; i++) {
+      try {
+        accepted.add(batcher.submit(classesOnly, Map.of("xs", image(images, i))));
+      } catch (QueueFullException e) {
+        refusals.add(e.getMessage());
+      }
+    }
+    batcher.close();  // ends the 10 s wait: everything accepted runs
+    assertTrue(accepted.size() >= 8 && accepted.size() <= 9, "accepted " + accepted.size());
+    assertEquals(20 - accepted.size(), refusals.size());
+    assertEquals("The batch scheduling queue to which this task was submitted is full; currently 2"
+        + " batches enqueued and max_enqueued_batches is 2", refusals.get(0));
+    for (var f : accepted) {
+      assertEquals(1, f.get().output("classes").rows());
+    }
+  }
+
+  @Test
+  void aRequestCancelledWhileQueuedNeverRuns() throws Exception {
+    var options = BatchingOptions.builder().maxBatchSize(4).batchTimeout(Duration.ofSeconds(10))
+        .build();
+    float[] images = TestModels.testImages(0, 2);
+    var batcher = new DynamicBatcher(options);
+    var first = batcher.submit(predictor, Map.of("xs", image(images, 0)));
+    var cancelled = batcher.submit(predictor.withOutputs("classes"),
+        Map.of("xs", image(images, 1)));
+    assertTrue(cancelled.cancel(false));
+    batcher.close();
+    assertEquals(1, first.get().output("classes").rows());
+    assertEquals(1, batcher.stats().batches(), "the cancelled request did not run");
   }
 }

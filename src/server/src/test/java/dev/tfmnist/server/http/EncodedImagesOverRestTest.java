@@ -1,5 +1,6 @@
 package dev.tfmnist.server.http;
 
+import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;

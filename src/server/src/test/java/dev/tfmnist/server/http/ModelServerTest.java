@@ -1,5 +1,6 @@
 package dev.tfmnist.server.http;
 
+import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -127,7 +128,7 @@ class ModelServerTest {
           + "\"AVAILABLE\",\"status\":{\"error_code\":\"OK\",\"error_message\":\"\"}}]}"),
           reply.body());
     }
-    assertOneLineError(get(base + "/versions/2"), 404, "Specific(mnist, 2)");
+    assertOneLineError(get(base + "/versions/2"), 404, "Could not find version 2 of model mnist");
     assertOneLineError(get("http://127.0.0.1:" + server.port() + "/v1/models/fashion"), 404,
         "Latest(fashion)");
   }

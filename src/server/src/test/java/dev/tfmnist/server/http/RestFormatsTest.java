@@ -1,5 +1,6 @@
 package dev.tfmnist.server.http;
 
+import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,0 +1,372 @@
+package dev.tfmnist.server;
+
+import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.loader.SignatureInfo;
+import dev.tfmnist.loader.TensorSpec;
+import dev.tfmnist.server.batching.BatchStats;
+import dev.tfmnist.server.batching.BatchingOptions;
+import dev.tfmnist.server.grpc.GrpcServer;
+import dev.tfmnist.server.http.RestServer;
+import dev.tfmnist.server.models.ModelManager;
+import dev.tfmnist.server.models.Servable;
+import dev.tfmnist.server.models.VersionRequest;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.Optional;
+import org.tensorflow.proto.DataType;
+
+/**
+ * Serves models as TensorFlow Serving does: its REST API on Undertow and, when given a port, its
+ * gRPC API ({@code tensorflow.serving.PredictionService} and {@code ModelService}) on Netty,
+ * both over one {@link ServingCore}. REST:
+ *
+ * <ul>
+ *   <li>{@code GET /v1/models/{name}[/versions/{v} | /labels/{l}]}: version status;
+ *   <li>{@code GET /v1/models/{name}[...]/metadata}: the signature defs;
+ *   <li>{@code POST /v1/models/{name}[...]:predict}: rows ({@code instances}) or columns
+ *       ({@code inputs}), with an optional {@code signature_name};
+ *   <li>{@code GET /monitoring/prometheus/metrics}: the metrics, Prometheus's text format;
+ *   <li>{@code GET /v1/models/{name}/stats}: not TF Serving's: in-flight predictions and the
+ *       sizes of the batches run so far.
+ * </ul>
+ *
+ * <p>Errors are {@code {"error": "..."}} with TF Serving's HTTP status for each error code (400,
+ * 404, 429, 501, 503, 504, ...), or 413 for a body over the limit. The server owns neither the
+ * model nor the model manager it is built on: close them after the server.
+ *
+ * <pre>{@code
+ * try (var model = LoadedModel.load(dir);
+ *     var server = ModelServer.builder(model).name("mnist").port(8501).grpcPort(8500).start()) {
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class ModelServer implements AutoCloseable {
+  /** Requests the warm-up sends through the server's own HTTP path. */
+  private static final int WARM_UP_REQUESTS = 30;
+  /** How long {@link #close()} lets requests in flight finish. */
+  public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
+  /** TF Serving's --rest_api_timeout_in_ms default. */
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+  private final String name;
+  private final ServingCore core;
+  private final boolean ownsModels;
+  private final RestServer rest;
+  private final Optional<GrpcServer> grpc;
+  private final Duration warmUpTime;
+  private int warmUpRuns;  // counted while the constructor warms up; read-only afterwards
+  private boolean stopped;
+
+  private ModelServer(Builder b) throws IOException {
+    ModelManager models = b.models;
+    if (models == null) {
+      models = ModelManager.serving(b.name, b.model.version().orElse(1), b.model);
+    }
+    this.ownsModels = b.models == null;
+    this.name = b.models == null ? b.name : b.models.models().first();
+    this.core = new ServingCore(models, b.batching, b.requestTimeout);
+    long warmStart = System.nanoTime();
+    if (b.warmUp && b.model != null) {
+      int rows = b.batching == null ? 1 : b.batching.maxBatchSize();
+      for (String key : b.model.signatures().keySet()) {
+        try {
+          warmUpRuns += b.model.predictor(key).warmUp(rows);
+        } catch (RuntimeException zerosRefused) {
+          // a graph may check its inputs' values; that signature warms up on its first requests
+        }
+      }
+    }
+    RestServer restServer;
+    try {
+      restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
+          b.workerThreads);
+    } catch (IOException e) {
+      core.close();
+      throw e;
+    }
+    this.rest = restServer;
+    try {
+      this.grpc = b.grpcPort < 0 ? Optional.empty()
+          : Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
+    } catch (IOException e) {
+      rest.shutdown(Duration.ZERO);
+      core.close();
+      throw e;
+    }
+    if (b.warmUp) {
+      for (String model : models.models()) {
+        warmUpOverHttp(model);
+      }
+    }
+    this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
+  }
+
+  /**
+   * Sends a few single-row requests of zeros to a model's default signature through the server
+   * itself, so the first client does not wait while the JVM loads and compiles the request path
+   * (about 100 ms on its first request here). Only for the common shape, one input of rows of
+   * numbers; these requests count in the stats and metrics like any others.
+   */
+  private void warmUpOverHttp(String model) {
+    SignatureInfo signature;
+    try (Servable servable = core.models().acquire(VersionRequest.latest(model))) {
+      signature = servable.model().signatures().get(SignatureInfo.DEFAULT_KEY);
+    } catch (ServingException noVersionYet) {
+      return;
+    }
+    if (signature == null || signature.inputs().size() != 1) {
+      return;
+    }
+    TensorSpec spec = signature.inputs().values().iterator().next();
+    if (!spec.isBatched() || spec.rank() != 2 || spec.shape().get(1) < 1
+        || spec.dtype() == DataType.DT_STRING || spec.dtype() == DataType.DT_BOOL) {
+      return;
+    }
+    String row = String.join(",", Collections.nCopies((int) spec.shape().get(1), "0"));
+    var request = HttpRequest.newBuilder(URI.create(modelUri(model) + ":predict"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[" + row + "]]}"))
+        .build();
+    var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    for (int i = 0; i < WARM_UP_REQUESTS; i++) {
+      try {
+        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+          return;  // the model refuses zeros: it warms up on its first real requests
+        }
+      } catch (IOException e) {
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      warmUpRuns++;
+    }
+  }
+
+  /** A server for one loaded model, served as its directory's version (else version 1). */
+  public static Builder builder(LoadedModel model) {
+    return new Builder(Objects.requireNonNull(model, "model"), null);
+  }
+
+  /** A server for the models of a manager, their versions coming and going as it polls. */
+  public static Builder builder(ModelManager models) {
+    Objects.requireNonNull(models, "models");
+    if (models.models().isEmpty()) {
+      throw new IllegalArgumentException("the model manager serves no model");
+    }
+    return new Builder(null, models);
+  }
+
+  /** Where to listen, under which name, how large bodies may be and how to batch. */
+  public static final class Builder {
+    private final LoadedModel model;
+    private final ModelManager models;
+    private String name = "default";
+    private String host = "127.0.0.1";
+    private int port = 8501;
+    private int grpcPort = -1;
+    private long maxRequestBytes = 32L << 20;
+    private BatchingOptions batching = BatchingOptions.DEFAULT;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    private int workerThreads = 64;
+    private boolean warmUp = true;
+
+    private Builder(LoadedModel model, ModelManager models) {
+      this.model = model;
+      this.models = models;
+    }
+
+    /** The name of a single model in the URLs; TF Serving's default is {@code default}. */
+    public Builder name(String name) {
+      if (name == null || name.isEmpty() || name.contains("/") || name.contains(":")) {
+        throw new IllegalArgumentException("model name must be non-empty without / or :, got \""
+            + name + "\"");
+      }
+      if (models != null) {
+        throw new IllegalStateException("a model manager names its own models");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Default 127.0.0.1: only this machine can connect unless asked otherwise. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** REST; default 8501, TF Serving's REST port; 0 takes any free port (see {@link #port()}). */
+    public Builder port(int port) {
+      this.port = checkPort(port);
+      return this;
+    }
+
+    /**
+     * gRPC; TF Serving's port is 8500; 0 takes any free port; -1, the default, serves no gRPC.
+     */
+    public Builder grpcPort(int port) {
+      this.grpcPort = port == -1 ? -1 : checkPort(port);
+      return this;
+    }
+
+    private static int checkPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+      }
+      return port;
+    }
+
+    /**
+     * Larger REST bodies get 413 and larger gRPC messages RESOURCE_EXHAUSTED; default 32 MiB,
+     * about 4,000 MNIST images as JSON.
+     */
+    public Builder maxRequestBytes(long bytes) {
+      if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("request size limit must be in 1.." + Integer.MAX_VALUE
+            + ", got " + bytes);
+      }
+      this.maxRequestBytes = bytes;
+      return this;
+    }
+
+    /** Dynamic batching of concurrent predictions; null turns it off. */
+    public Builder batching(BatchingOptions batching) {
+      this.batching = batching;
+      return this;
+    }
+
+    /**
+     * How long a prediction may take from arrival to answer before it fails with
+     * DEADLINE_EXCEEDED (504); default 30 s, TF Serving's. A gRPC client's earlier deadline wins.
+     */
+    public Builder requestTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("request timeout must be positive, got " + timeout);
+      }
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Whether to run every signature on zeros at each batch size the server can form (1 without
+     * batching) before listening; default on. See {@link dev.tfmnist.loader.Predictor#warmUp}.
+     * A model manager warms its versions up itself as it loads them.
+     */
+    public Builder warmUp(boolean warmUp) {
+      this.warmUp = warmUp;
+      return this;
+    }
+
+    /** Threads that parse REST requests and wait for predictions; default 64. */
+    public Builder workerThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("worker threads must be at least 1, got " + threads);
+      }
+      this.workerThreads = threads;
+      return this;
+    }
+
+    public ModelServer start() throws IOException {
+      return new ModelServer(this);
+    }
+  }
+
+  /** The single model's name, or the first of a manager's. */
+  public String name() {
+    return name;
+  }
+
+  /** The highest version of {@link #name()} serving now, 0 when none is. */
+  public long version() {
+    var versions = core.models().servingVersions(name);
+    return versions.isEmpty() ? 0 : versions.last();
+  }
+
+  public ModelManager models() {
+    return core.models();
+  }
+
+  /** The REST port listened on, the chosen one when the builder asked for 0. */
+  public int port() {
+    return rest.address().getPort();
+  }
+
+  /** The gRPC address, when serving gRPC. */
+  public Optional<InetSocketAddress> grpcAddress() {
+    return grpc.map(GrpcServer::address);
+  }
+
+  /** E.g. {@code http://127.0.0.1:8501/v1/models/mnist}. */
+  public URI modelUri() {
+    return modelUri(name);
+  }
+
+  /** The REST address of a model. */
+  public URI modelUri(String model) {
+    String host = rest.address().getAddress().getHostAddress();
+    if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return URI.create("http://" + host + ":" + port() + "/v1/models/" + model);
+  }
+
+  /** Runs made to warm the model up before listening (on zeros, then over HTTP). */
+  public int warmUpRuns() {
+    return warmUpRuns;
+  }
+
+  /** How long the warm-up took. */
+  public Duration warmUpTime() {
+    return warmUpTime;
+  }
+
+  /** Predictions being parsed, run or answered right now. */
+  public int inFlightPredictions() {
+    return core.inFlightPredictions();
+  }
+
+  /** The batcher's counts, when batching is on. */
+  public Optional<BatchStats> batchStats() {
+    return core.batchStats();
+  }
+
+  /**
+   * Stops taking requests (new REST ones get 503, new gRPC ones UNAVAILABLE), lets those in
+   * flight finish for up to {@code gracePeriod}, then closes the listeners, the connections and
+   * the batcher. Returns whether every request finished in time. Later calls return at once.
+   */
+  public synchronized boolean shutdown(Duration gracePeriod) {
+    if (stopped) {
+      return true;
+    }
+    stopped = true;
+    long deadline = System.nanoTime() + gracePeriod.toNanos();
+    grpc.ifPresent(GrpcServer::stopAccepting);
+    boolean drained = rest.shutdown(gracePeriod);
+    if (grpc.isPresent()) {
+      drained &= grpc.get().awaitTermination(
+          Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+    core.close();
+    if (ownsModels) {
+      core.models().close();
+    }
+    return drained;
+  }
+
+  /** {@link #shutdown(Duration)} with {@link #DEFAULT_GRACE_PERIOD}. */
+  @Override
+  public void close() {
+    shutdown(DEFAULT_GRACE_PERIOD);
+  }
+}

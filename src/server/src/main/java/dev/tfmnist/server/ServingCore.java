@@ -1,0 +1,204 @@
+package dev.tfmnist.server;
+
+import dev.tfmnist.loader.InvalidInputException;
+import dev.tfmnist.loader.Prediction;
+import dev.tfmnist.loader.PredictionException;
+import dev.tfmnist.loader.Predictor;
+import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.batching.BatchStats;
+import dev.tfmnist.server.batching.BatchingOptions;
+import dev.tfmnist.server.batching.DynamicBatcher;
+import dev.tfmnist.server.batching.QueueFullException;
+import dev.tfmnist.server.metrics.ServingMetrics;
+import dev.tfmnist.server.models.ModelManager;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the REST and gRPC front ends share: the models, the batcher, the request deadline, the
+ * metrics, and the one translation of failures into TensorFlow Serving's status codes. A front
+ * end parses a request into tensors, asks {@link #run} for the prediction and writes the answer;
+ * each request is a {@link Call}, which counts it in flight and in the metrics.
+ */
+public final class ServingCore implements AutoCloseable {
+  private final ModelManager models;
+  private final Optional<DynamicBatcher> batcher;
+  private final ServingMetrics metrics;
+  private final Duration timeout;
+  /** Predictions being read and parsed, not yet handed to the batcher: its hint to wait. */
+  private final AtomicInteger arriving = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  /**
+   * @param batching dynamic batching of concurrent predictions, or null for none
+   * @param timeout how long a prediction may take, from its arrival to its answer
+   */
+  public ServingCore(ModelManager models, BatchingOptions batching, Duration timeout) {
+    this.models = models;
+    this.metrics = new ServingMetrics(models);
+    this.timeout = timeout;
+    this.batcher = Optional.ofNullable(batching)
+        .map(options -> new DynamicBatcher(options, arriving::get, metrics::batch));
+  }
+
+  public ModelManager models() {
+    return models;
+  }
+
+  public ServingMetrics metrics() {
+    return metrics;
+  }
+
+  public Duration timeout() {
+    return timeout;
+  }
+
+  public Optional<BatchingOptions> batching() {
+    return batcher.map(DynamicBatcher::options);
+  }
+
+  public Optional<BatchStats> batchStats() {
+    return batcher.map(DynamicBatcher::stats);
+  }
+
+  /** Predictions being parsed, run or answered right now. */
+  public int inFlightPredictions() {
+    return inFlight.get();
+  }
+
+  /**
+   * Starts a request of {@code api} ({@code predict}, {@code metadata}, {@code status}) through
+   * {@code entrypoint} ({@code REST}, {@code GRPC}); close the call once it is answered.
+   */
+  public Call begin(String api, String entrypoint) {
+    return new Call(api, entrypoint);
+  }
+
+  /** One request, from arrival to answer: its deadline, its in-flight count and its metrics. */
+  public final class Call implements AutoCloseable {
+    private final String api;
+    private final String entrypoint;
+    private final long start = System.nanoTime();
+    private long deadline;
+    private final boolean prediction;
+    private boolean parsing;
+    private String model = "";
+    private String signature = "";
+    private String status = "OK";
+
+    private Call(String api, String entrypoint) {
+      this.api = api;
+      this.entrypoint = entrypoint;
+      this.prediction = api.equals("predict");
+      this.deadline = start + timeout.toNanos();
+      if (prediction) {
+        inFlight.incrementAndGet();
+        arriving.incrementAndGet();
+        parsing = true;
+      }
+    }
+
+    /** The model and signature, for the metrics, once the request names them. */
+    public void describe(String model, String signature) {
+      this.model = model;
+      this.signature = signature;
+    }
+
+    /** A client's own deadline, when earlier than the server's. */
+    public void deadlineWithin(long nanos) {
+      deadline = Math.min(deadline, System.nanoTime() + Math.max(0, nanos));
+    }
+
+    /** The request is parsed: the batcher need not wait for it any more. */
+    public void parsed() {
+      if (parsing) {
+        parsing = false;
+        arriving.decrementAndGet();
+      }
+    }
+
+    /** Records how the request ended, when it failed. */
+    public ServingException failed(RuntimeException e) {
+      ServingException failure = translate(e);
+      status = failure.code().name();
+      return failure;
+    }
+
+    /** Runs the prediction, batched with others when batching is on, within the deadline. */
+    public Prediction run(Predictor predictor, Map<String, TensorValue> inputs) {
+      parsed();
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new ServingException(ServingException.Code.DEADLINE_EXCEEDED,
+            "Deadline exceeded before the prediction started");
+      }
+      if (batcher.isEmpty()) {
+        return predictor.predict(inputs);
+      }
+      CompletableFuture<Prediction> future = batcher.get().submit(predictor, inputs);
+      try {
+        return future.get(left, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        future.cancel(false);  // dropped unless it is already running
+        throw new ServingException(ServingException.Code.DEADLINE_EXCEEDED,
+            "Deadline exceeded: the prediction did not finish within "
+                + TimeUnit.NANOSECONDS.toMillis(deadline - start) + " ms");
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException cause) {
+          throw cause;
+        }
+        throw new IllegalStateException(e.getCause());
+      } catch (CancellationException e) {
+        throw new ServingException(ServingException.Code.CANCELLED, "the request was cancelled");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ServingException(ServingException.Code.UNAVAILABLE,
+            "interrupted while waiting for the prediction");
+      }
+    }
+
+    @Override
+    public void close() {
+      parsed();
+      if (prediction) {
+        inFlight.decrementAndGet();
+      }
+      metrics.request(model, signature, api, entrypoint, status, System.nanoTime() - start);
+    }
+  }
+
+  /** A failure as TensorFlow Serving's status: what each of the loader's exceptions means. */
+  public static ServingException translate(RuntimeException e) {
+    if (e instanceof ServingException serving) {
+      return serving;
+    }
+    if (e instanceof InvalidInputException) {
+      return ServingException.invalidArgument(e.getMessage());
+    }
+    if (e instanceof PredictionException p) {
+      return new ServingException(p.isInvalidArgument() ? ServingException.Code.INVALID_ARGUMENT
+          : ServingException.Code.INTERNAL, p.getMessage(), p);
+    }
+    if (e instanceof QueueFullException) {
+      return new ServingException(ServingException.Code.UNAVAILABLE, e.getMessage(), e);
+    }
+    if (e instanceof IllegalStateException) {
+      // the model or the batcher was closed under this request
+      return new ServingException(ServingException.Code.UNAVAILABLE, e.getMessage(), e);
+    }
+    return new ServingException(ServingException.Code.INTERNAL, "internal error: " + e, e);
+  }
+
+  /** Stops the batcher after the queued requests ran; the models are the caller's to close. */
+  @Override
+  public void close() {
+    batcher.ifPresent(DynamicBatcher::close);
+  }
+}

@@ -1,0 +1,240 @@
+package dev.tfmnist.server.grpc;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Int64Value;
+import dev.tfmnist.loader.Prediction;
+import dev.tfmnist.loader.Predictor;
+import dev.tfmnist.loader.SignatureInfo;
+import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.ServingCore;
+import dev.tfmnist.server.ServingException;
+import dev.tfmnist.server.grpc.api.ClassificationRequest;
+import dev.tfmnist.server.grpc.api.ClassificationResponse;
+import dev.tfmnist.server.grpc.api.GetModelMetadataRequest;
+import dev.tfmnist.server.grpc.api.GetModelMetadataResponse;
+import dev.tfmnist.server.grpc.api.GetModelStatusRequest;
+import dev.tfmnist.server.grpc.api.GetModelStatusResponse;
+import dev.tfmnist.server.grpc.api.ModelServiceGrpc;
+import dev.tfmnist.server.grpc.api.ModelSpec;
+import dev.tfmnist.server.grpc.api.ModelVersionStatus;
+import dev.tfmnist.server.grpc.api.MultiInferenceRequest;
+import dev.tfmnist.server.grpc.api.MultiInferenceResponse;
+import dev.tfmnist.server.grpc.api.PredictRequest;
+import dev.tfmnist.server.grpc.api.PredictResponse;
+import dev.tfmnist.server.grpc.api.PredictionServiceGrpc;
+import dev.tfmnist.server.grpc.api.RegressionRequest;
+import dev.tfmnist.server.grpc.api.RegressionResponse;
+import dev.tfmnist.server.grpc.api.ReloadConfigRequest;
+import dev.tfmnist.server.grpc.api.ReloadConfigResponse;
+import dev.tfmnist.server.grpc.api.SignatureDefMap;
+import dev.tfmnist.server.grpc.api.StatusProto;
+import dev.tfmnist.server.models.Servable;
+import dev.tfmnist.server.models.VersionRequest;
+import dev.tfmnist.server.models.VersionStatus;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * TensorFlow Serving's gRPC services over a {@link ServingCore}: PredictionService (Predict and
+ * GetModelMetadata; Classify, Regress and MultiInference answer UNIMPLEMENTED, as they need
+ * tf.Example inputs and classification or regression signatures) and ModelService
+ * (GetModelStatus). Failures are the gRPC status of TF Serving's error code.
+ */
+final class GrpcApi {
+  private static final String ENTRYPOINT = "GRPC";
+  private static final String SIGNATURE_DEF = "signature_def";
+
+  private final ServingCore core;
+
+  GrpcApi(ServingCore core) {
+    this.core = core;
+  }
+
+  PredictionServiceGrpc.PredictionServiceImplBase predictionService() {
+    return new PredictionServiceGrpc.PredictionServiceImplBase() {
+      @Override
+      public void predict(PredictRequest request, StreamObserver<PredictResponse> answer) {
+        GrpcApi.this.predict(request, answer);
+      }
+
+      @Override
+      public void getModelMetadata(GetModelMetadataRequest request,
+          StreamObserver<GetModelMetadataResponse> answer) {
+        GrpcApi.this.metadata(request, answer);
+      }
+
+      @Override
+      public void classify(ClassificationRequest request,
+          StreamObserver<ClassificationResponse> answer) {
+        unimplemented("classify", request.getModelSpec(), answer);
+      }
+
+      @Override
+      public void regress(RegressionRequest request, StreamObserver<RegressionResponse> answer) {
+        unimplemented("regress", request.getModelSpec(), answer);
+      }
+
+      @Override
+      public void multiInference(MultiInferenceRequest request,
+          StreamObserver<MultiInferenceResponse> answer) {
+        unimplemented("multi_inference", ModelSpec.getDefaultInstance(), answer);
+      }
+    };
+  }
+
+  ModelServiceGrpc.ModelServiceImplBase modelService() {
+    return new ModelServiceGrpc.ModelServiceImplBase() {
+      @Override
+      public void getModelStatus(GetModelStatusRequest request,
+          StreamObserver<GetModelStatusResponse> answer) {
+        GrpcApi.this.status(request, answer);
+      }
+
+      @Override
+      public void handleReloadConfigRequest(ReloadConfigRequest request,
+          StreamObserver<ReloadConfigResponse> answer) {
+        try (var call = core.begin("reload_config", ENTRYPOINT)) {
+          answer.onError(status(call.failed(new ServingException(
+              ServingException.Code.UNIMPLEMENTED, "this server does not take a config over"
+                  + " gRPC; it rereads its model config file on an interval instead"))));
+        }
+      }
+    };
+  }
+
+  private void predict(PredictRequest request, StreamObserver<PredictResponse> answer) {
+    try (var call = core.begin("predict", ENTRYPOINT)) {
+      Deadline deadline = Context.current().getDeadline();
+      if (deadline != null) {
+        call.deadlineWithin(deadline.timeRemaining(TimeUnit.NANOSECONDS));
+      }
+      try {
+        VersionRequest target = target(request.getModelSpec());
+        String key = signatureKey(request.getModelSpec());
+        call.describe(target.model(), key);
+        try (Servable servable = core.models().acquire(target)) {
+          Predictor predictor = servable.predictor(key);
+          if (request.getOutputFilterCount() > 0) {
+            predictor = predictor.withOutputs(
+                request.getOutputFilterList().toArray(String[]::new));
+          }
+          var inputs = new LinkedHashMap<String, TensorValue>();
+          for (Map.Entry<String, ByteString> e : request.getInputsMap().entrySet()) {
+            inputs.put(e.getKey(), TensorProtos.fromBytes(e.getKey(), e.getValue()));
+          }
+          Prediction prediction = call.run(predictor, inputs);
+          var response = PredictResponse.newBuilder().setModelSpec(spec(servable, key));
+          prediction.outputs().forEach((name, value) ->
+              response.putOutputs(name, TensorProtos.toProto(value).toByteString()));
+          answer.onNext(response.build());
+          answer.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        answer.onError(status(call.failed(e)));
+      }
+    }
+  }
+
+  private void metadata(GetModelMetadataRequest request,
+      StreamObserver<GetModelMetadataResponse> answer) {
+    try (var call = core.begin("metadata", ENTRYPOINT)) {
+      try {
+        VersionRequest target = target(request.getModelSpec());
+        call.describe(target.model(), "");
+        if (request.getMetadataFieldCount() == 0) {
+          throw ServingException.invalidArgument(
+              "GetModelMetadataRequest must specify at least one metadata_field");
+        }
+        for (String field : request.getMetadataFieldList()) {
+          if (!field.equals(SIGNATURE_DEF)) {
+            throw ServingException.invalidArgument("Metadata field " + field + " is not"
+                + " supported; the one metadata field is " + SIGNATURE_DEF);
+          }
+        }
+        try (Servable servable = core.models().acquire(target)) {
+          var defs = SignatureDefMap.newBuilder();
+          servable.model().metaGraphDef().getSignatureDefMap()
+              .forEach((key, def) -> defs.putSignatureDef(key, def.toByteString()));
+          answer.onNext(GetModelMetadataResponse.newBuilder()
+              .setModelSpec(spec(servable, ""))
+              .putMetadata(SIGNATURE_DEF, Any.pack(defs.build()))
+              .build());
+          answer.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        answer.onError(status(call.failed(e)));
+      }
+    }
+  }
+
+  private void status(GetModelStatusRequest request,
+      StreamObserver<GetModelStatusResponse> answer) {
+    try (var call = core.begin("status", ENTRYPOINT)) {
+      try {
+        VersionRequest target = target(request.getModelSpec());
+        call.describe(target.model(), "");
+        var response = GetModelStatusResponse.newBuilder();
+        for (VersionStatus version : core.models().status(target)) {
+          response.addModelVersionStatus(ModelVersionStatus.newBuilder()
+              .setVersion(version.version())
+              .setState(ModelVersionStatus.State.valueOf(version.state().name()))
+              .setStatus(StatusProto.newBuilder()
+                  // TensorFlow's error codes: 0 OK, 2 UNKNOWN
+                  .setErrorCode(version.error().isPresent() ? 2 : 0)
+                  .setErrorMessage(version.error().orElse(""))));
+        }
+        answer.onNext(response.build());
+        answer.onCompleted();
+      } catch (RuntimeException e) {
+        answer.onError(status(call.failed(e)));
+      }
+    }
+  }
+
+  private void unimplemented(String api, ModelSpec spec, StreamObserver<?> answer) {
+    try (var call = core.begin(api, ENTRYPOINT)) {
+      call.describe(spec.getName(), spec.getSignatureName());
+      answer.onError(status(call.failed(new ServingException(ServingException.Code.UNIMPLEMENTED,
+          api + " needs a " + (api.equals("regress") ? "regression" : "classification")
+              + " signature and tf.Example inputs; this server answers Predict"))));
+    }
+  }
+
+  /** The model and version a ModelSpec names. */
+  private static VersionRequest target(ModelSpec spec) {
+    if (spec.getName().isEmpty()) {
+      throw ServingException.invalidArgument("Missing ModelSpec: model_spec.name is empty");
+    }
+    return switch (spec.getVersionChoiceCase()) {
+      case VERSION -> VersionRequest.version(spec.getName(), spec.getVersion().getValue());
+      case VERSION_LABEL -> VersionRequest.label(spec.getName(), spec.getVersionLabel());
+      case VERSIONCHOICE_NOT_SET -> VersionRequest.latest(spec.getName());
+    };
+  }
+
+  private static String signatureKey(ModelSpec spec) {
+    return spec.getSignatureName().isEmpty() ? SignatureInfo.DEFAULT_KEY
+        : spec.getSignatureName();
+  }
+
+  /** The spec of what answered: name, version and signature. */
+  private static ModelSpec spec(Servable servable, String signature) {
+    return ModelSpec.newBuilder()
+        .setName(servable.name())
+        .setVersion(Int64Value.of(servable.version()))
+        .setSignatureName(signature)
+        .build();
+  }
+
+  private static io.grpc.StatusRuntimeException status(ServingException e) {
+    return Status.fromCode(Status.Code.valueOf(e.code().name()))
+        .withDescription(e.getMessage())
+        .asRuntimeException();
+  }
+}

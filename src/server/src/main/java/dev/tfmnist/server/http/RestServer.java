@@ -1,0 +1,83 @@
+package dev.tfmnist.server.http;
+
+import dev.tfmnist.server.ServingCore;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}. Owns its listener and
+ * connections; {@link #shutdown} lets the requests in flight finish.
+ */
+public final class RestServer {
+  private final Undertow undertow;
+  private final GracefulShutdownHandler graceful;
+  private final InetSocketAddress address;
+  private volatile boolean stopping;
+
+  private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
+      int workerThreads) throws IOException {
+    // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
+    this.graceful = new GracefulShutdownHandler(
+        new HttpContinueReadHandler(new RestApi(core, maxRequestBytes)));
+    HttpHandler root = exchange -> {
+      if (stopping) {
+        RestApi.sendError(exchange, 503, "the server is shutting down");
+      } else {
+        graceful.handleRequest(exchange);
+      }
+    };
+    this.undertow = Undertow.builder()
+        .addHttpListener(port, host)
+        .setIoThreads(ioThreads)
+        .setWorkerThreads(workerThreads)
+        // Undertow's hard cap, above the API's limit by what the API may read to drop
+        .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, maxRequestBytes + RestApi.DRAIN_BYTES)
+        .setHandler(root)
+        .build();
+    try {
+      undertow.start();
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IOException("cannot listen on " + host + ":" + port + ": "
+          + (cause instanceof BindException ? cause.getMessage() : cause.toString()), e);
+    }
+    this.address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
+  }
+
+  /** Listens on {@code host:port} (0: any free port) and serves until {@link #shutdown}. */
+  public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
+      int ioThreads, int workerThreads) throws IOException {
+    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads);
+  }
+
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /**
+   * New requests get 503 from here on; those in flight may finish for up to {@code grace}; then
+   * the listener and connections close. Returns whether every request finished in time.
+   */
+  public boolean shutdown(Duration grace) {
+    // (Undertow's ListenerInfo.suspend would also stop new connections, but it closes the open
+    // ones too, requests in flight with them.)
+    stopping = true;
+    graceful.shutdown();
+    boolean drained;
+    try {
+      drained = graceful.awaitShutdown(grace.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      drained = false;
+    }
+    undertow.stop();
+    return drained;
+  }
+}

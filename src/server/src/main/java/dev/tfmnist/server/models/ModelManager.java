@@ -1,0 +1,460 @@
+package dev.tfmnist.server.models;
+
+import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.loader.ModelLocation;
+import dev.tfmnist.server.ServingException;
+import dev.tfmnist.server.models.VersionStatus.State;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The models a server serves and their versions, kept as TensorFlow Serving's file-system source
+ * and version manager keep them: each model's base directory is polled; a new numbered version
+ * directory that the version policy takes is loaded, warmed up and then served; a version that
+ * leaves the policy stops taking requests and is closed once those running on it finish; a
+ * version that fails to load shows in the status with its error and leaves the others as they
+ * were. New versions are loaded before old ones are unloaded, so a model is never without one.
+ *
+ * <pre>{@code
+ * try (var models = ModelManager.builder(dir -> LoadedModel.load(dir))
+ *     .pollInterval(Duration.ofSeconds(1))
+ *     .start(List.of(ModelConfig.of("mnist", Path.of("models/mnist"))))) {
+ *   try (Servable servable = models.acquire(VersionRequest.latest("mnist"))) {
+ *     servable.predictor("serving_default").predict(...);
+ *   }
+ * }
+ * }</pre>
+ */
+public final class ModelManager implements AutoCloseable {
+  /** Loads one version directory: a SavedModel. */
+  @FunctionalInterface
+  public interface VersionLoader {
+    LoadedModel load(Path versionDirectory) throws IOException;
+  }
+
+  private final VersionLoader loader;
+  private final int warmUpRows;
+  private final Consumer<String> events;
+  private final Map<String, ManagedModel> models = new ConcurrentHashMap<>();
+  private final Object refreshLock = new Object();
+  private final ScheduledExecutorService poller;
+  private final Supplier<Optional<List<ModelConfig>>> configSource;
+  private volatile boolean closed;
+
+  /** One model: its config, the versions serving now, and every version's status. */
+  private static final class ManagedModel {
+    volatile ModelConfig config;
+    final boolean fixed;  // one LoadedModel given by the caller: never polled, never closed
+    final NavigableMap<Long, LoadedVersion> serving = new ConcurrentSkipListMap<>();
+    final Map<Long, VersionStatus> statuses = new ConcurrentHashMap<>();
+    /** Versions that failed to load; tried again only after leaving the disk or the policy. */
+    final Map<Long, String> failed = new ConcurrentHashMap<>();
+    volatile String baseDirectoryProblem;
+
+    ManagedModel(ModelConfig config, boolean fixed) {
+      this.config = config;
+      this.fixed = fixed;
+    }
+  }
+
+  private ModelManager(Builder b) {
+    this.loader = b.loader;
+    this.warmUpRows = b.warmUpRows;
+    this.events = b.events;
+    this.configSource = b.configSource;
+    this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
+      var thread = new Thread(r, "model-manager");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** A manager that loads versions with {@code loader}. */
+  public static Builder builder(VersionLoader loader) {
+    return new Builder(loader);
+  }
+
+  /**
+   * One model already loaded, served as {@code version} under {@code name}: never polled, and
+   * not closed by the manager (the caller owns it).
+   */
+  public static ModelManager serving(String name, long version, LoadedModel model) {
+    var manager = new ModelManager(new Builder(dir -> {
+      throw new IOException("a fixed model loads nothing");
+    }));
+    ModelConfig.checkName("model name", name);
+    var managed = new ManagedModel(new ModelConfig(name, model.directory(),
+        VersionPolicy.specific(List.of(version)), Map.of()), true);
+    managed.serving.put(version, new LoadedVersion(name, version, model, false));
+    managed.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
+    manager.models.put(name, managed);
+    return manager;
+  }
+
+  /** How a manager loads, warms up, polls and reports. */
+  public static final class Builder {
+    private final VersionLoader loader;
+    private Duration pollInterval = Duration.ofSeconds(1);
+    private int warmUpRows = 1;
+    private Consumer<String> events = line -> {};
+    private Supplier<Optional<List<ModelConfig>>> configSource = Optional::empty;
+    private Duration configInterval = Duration.ZERO;
+
+    private Builder(VersionLoader loader) {
+      this.loader = Objects.requireNonNull(loader, "loader");
+    }
+
+    /** How often base directories are listed; default 1 s (TF Serving's default); 0: never. */
+    public Builder pollInterval(Duration interval) {
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("poll interval must not be negative, got " + interval);
+      }
+      this.pollInterval = interval;
+      return this;
+    }
+
+    /**
+     * Before a new version serves, each signature runs on zeros at every batch size up to this
+     * (the largest batch the server forms); 0 skips the warm-up. Default 1.
+     */
+    public Builder warmUpRows(int rows) {
+      if (rows < 0) {
+        throw new IllegalArgumentException("warm-up rows must be 0 or more, got " + rows);
+      }
+      this.warmUpRows = rows;
+      return this;
+    }
+
+    /** Gets one line per load, unload and failure, e.g. {@code Loaded mnist version 2}. */
+    public Builder events(Consumer<String> events) {
+      this.events = Objects.requireNonNull(events, "events");
+      return this;
+    }
+
+    /**
+     * Asked for the model list every {@code interval}: a present answer replaces the models
+     * served (as {@link #reconfigure}), an empty one keeps them (a config file that did not
+     * change, or did not parse: the source reports that itself).
+     */
+    public Builder configSource(Supplier<Optional<List<ModelConfig>>> source, Duration interval) {
+      this.configSource = Objects.requireNonNull(source, "source");
+      this.configInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /**
+     * Loads what {@code configs} ask for now, then polls in the background. A model whose
+     * versions all failed to load is still managed (its status says why).
+     */
+    public ModelManager start(List<ModelConfig> configs) {
+      var manager = new ModelManager(this);
+      manager.reconfigure(configs);
+      if (!pollInterval.isZero()) {
+        manager.poller.scheduleWithFixedDelay(manager::pollQuietly, pollInterval.toMillis(),
+            pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      if (!configInterval.isZero()) {
+        manager.poller.scheduleWithFixedDelay(manager::rereadConfigQuietly,
+            configInterval.toMillis(), configInterval.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      return manager;
+    }
+  }
+
+  /**
+   * Serves exactly the models of {@code configs}: new names are added and loaded, a changed
+   * policy, base directory or labels take effect, and models no longer listed are unloaded.
+   */
+  public void reconfigure(List<ModelConfig> configs) {
+    var names = new TreeSet<String>();
+    for (ModelConfig config : configs) {
+      if (!names.add(config.name())) {
+        throw new IllegalArgumentException("model " + config.name() + " is configured twice");
+      }
+    }
+    synchronized (refreshLock) {
+      for (ModelConfig config : configs) {
+        ManagedModel model = models.get(config.name());
+        if (model == null) {
+          models.put(config.name(), new ManagedModel(config, false));
+          events.accept("Added model " + config.name() + " from " + config.basePath()
+              + " (versions: " + config.policy() + ")");
+        } else if (!model.config.equals(config) && !model.fixed) {
+          model.config = config;
+          events.accept("Updated model " + config.name() + " (versions: " + config.policy()
+              + ", labels: " + config.labels() + ")");
+        }
+      }
+      for (var it = models.entrySet().iterator(); it.hasNext(); ) {
+        var entry = it.next();
+        if (!names.contains(entry.getKey()) && !entry.getValue().fixed) {
+          it.remove();
+          entry.getValue().serving.keySet().forEach(v -> unload(entry.getValue(), v));
+          events.accept("Removed model " + entry.getKey());
+        }
+      }
+      refresh();
+    }
+  }
+
+  /**
+   * Lists every model's base directory once and loads and unloads versions to match the
+   * policies; what the poller does every interval. Returns when the new versions serve.
+   */
+  public void refresh() {
+    synchronized (refreshLock) {
+      if (closed) {
+        return;
+      }
+      for (ManagedModel model : models.values()) {
+        if (!model.fixed) {
+          refresh(model);
+        }
+      }
+    }
+  }
+
+  private void refresh(ManagedModel model) {
+    ModelConfig config = model.config;
+    SortedMap<Long, Path> onDisk;
+    try {
+      onDisk = new TreeMap<>(ModelLocation.versions(config.basePath()));
+      onDisk.values().removeIf(dir -> !ModelLocation.isSavedModel(dir));  // still being copied
+      model.baseDirectoryProblem = onDisk.isEmpty()
+          ? "no versions of model " + config.name() + " found under base path "
+              + config.basePath()
+          : null;
+    } catch (IOException | RuntimeException e) {
+      // keep serving what is loaded: a base directory on a network file system may blink
+      model.baseDirectoryProblem = e.getMessage();
+      return;
+    }
+    SortedSet<Long> wanted = config.policy().select(new TreeSet<>(onDisk.keySet()));
+    model.failed.keySet().retainAll(wanted);  // a version that left may be tried again
+    for (long version : wanted) {
+      if (!model.serving.containsKey(version) && !model.failed.containsKey(version)) {
+        load(model, version, onDisk.get(version));
+      }
+    }
+    // A wanted version that failed to load leaves its place to the highest version serving
+    // outside the policy: a broken new version never takes the old one down with it.
+    long missing = wanted.stream().filter(v -> !model.serving.containsKey(v)).count();
+    var keep = new TreeSet<>(wanted);
+    for (long version : model.serving.descendingKeySet()) {
+      if (missing == 0) {
+        break;
+      }
+      if (keep.add(version)) {
+        missing--;
+      }
+    }
+    for (long version : new ArrayList<>(model.serving.keySet())) {
+      if (!keep.contains(version)) {
+        unload(model, version);
+      }
+    }
+  }
+
+  private void load(ManagedModel model, long version, Path dir) {
+    String name = model.config.name();
+    model.statuses.put(version, VersionStatus.of(version, State.LOADING));
+    long start = System.nanoTime();
+    LoadedModel loaded;
+    try {
+      loaded = loader.load(dir);
+    } catch (IOException | RuntimeException e) {
+      String error = e.getMessage() == null ? e.toString() : e.getMessage();
+      model.failed.put(version, error);
+      model.statuses.put(version, VersionStatus.failed(version, error));
+      events.accept("Failed to load " + name + " version " + version + ": " + error);
+      return;
+    }
+    int runs = 0;
+    if (warmUpRows > 0) {
+      for (String key : loaded.signatures().keySet()) {
+        try {
+          runs += loaded.predictor(key).warmUp(warmUpRows);
+        } catch (RuntimeException zerosRefused) {
+          // a graph may check its inputs' values; that signature warms up on its first requests
+        }
+      }
+    }
+    model.serving.put(version, new LoadedVersion(name, version, loaded, true));
+    model.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
+    events.accept(String.format(java.util.Locale.ROOT, "Loaded %s version %d in %.2f s%s",
+        name, version, (System.nanoTime() - start) / 1e9,
+        runs > 0 ? " (warmed up with " + runs + " runs on zeros)" : ""));
+  }
+
+  private void unload(ManagedModel model, long version) {
+    LoadedVersion loaded = model.serving.remove(version);
+    if (loaded == null) {
+      return;
+    }
+    String name = loaded.name();
+    model.statuses.put(version, VersionStatus.of(version, State.UNLOADING));
+    loaded.retire(() -> {
+      model.statuses.put(version, VersionStatus.of(version, State.END));
+      events.accept("Unloaded " + name + " version " + version);
+    });
+  }
+
+  private void pollQuietly() {
+    try {
+      refresh();
+    } catch (RuntimeException e) {
+      events.accept("Polling the model directories failed: " + e);
+    }
+  }
+
+  private void rereadConfigQuietly() {
+    try {
+      configSource.get().ifPresent(this::reconfigure);
+    } catch (RuntimeException e) {
+      events.accept("Applying the model config failed, keeping the models served: "
+          + e.getMessage());
+    }
+  }
+
+  /**
+   * Holds the version a request is for until the returned servable is closed. Throws {@link
+   * ServingException} NOT_FOUND for a model or version not served, INVALID_ARGUMENT for an
+   * unknown label.
+   */
+  public Servable acquire(VersionRequest request) {
+    ManagedModel model = model(request);
+    while (true) {
+      LoadedVersion version = choose(model, request);
+      if (version.acquire()) {
+        return new Servable(version);
+      }
+      // retired between the lookup and the hold: the map no longer has it; look again
+    }
+  }
+
+  private LoadedVersion choose(ManagedModel model, VersionRequest request) {
+    long number;
+    if (request.label().isPresent()) {
+      Long labelled = model.config.labels().get(request.label().get());
+      if (labelled == null) {
+        throw ServingException.invalidArgument("Unrecognized servable version label: "
+            + request.label().get());
+      }
+      number = labelled;
+    } else if (request.version().isPresent()) {
+      number = request.version().getAsLong();
+    } else {
+      var latest = model.serving.lastEntry();
+      if (latest == null) {
+        throw notFound(model, request);
+      }
+      return latest.getValue();
+    }
+    LoadedVersion version = model.serving.get(number);
+    if (version == null) {
+      throw notFound(model, request);
+    }
+    return version;
+  }
+
+  private static ServingException notFound(ManagedModel model, VersionRequest request) {
+    String why = model.baseDirectoryProblem != null && model.serving.isEmpty()
+        ? " (" + model.baseDirectoryProblem + ")" : "";
+    return ServingException.notFound("Servable not found for request: " + request + why);
+  }
+
+  private ManagedModel model(VersionRequest request) {
+    ManagedModel model = models.get(request.model());
+    if (model == null) {
+      throw ServingException.notFound("Servable not found for request: " + request);
+    }
+    return model;
+  }
+
+  /**
+   * The statuses of a model's versions, highest first: every version it has had, or the one
+   * asked for. NOT_FOUND when there is none, as TF Serving's GetModelStatus.
+   */
+  public List<VersionStatus> status(VersionRequest request) {
+    ManagedModel model = model(request);
+    OptionalLong number = request.version();
+    if (request.label().isPresent()) {
+      Long labelled = model.config.labels().get(request.label().get());
+      if (labelled == null) {
+        throw ServingException.invalidArgument("Unrecognized servable version label: "
+            + request.label().get());
+      }
+      number = OptionalLong.of(labelled);
+    }
+    if (number.isPresent()) {
+      VersionStatus status = model.statuses.get(number.getAsLong());
+      if (status == null) {
+        throw ServingException.notFound("Could not find version " + number.getAsLong()
+            + " of model " + request.model());
+      }
+      return List.of(status);
+    }
+    var all = new ArrayList<>(model.statuses.values());
+    if (all.isEmpty()) {
+      throw ServingException.notFound("Could not find any versions of model " + request.model()
+          + (model.baseDirectoryProblem != null ? " (" + model.baseDirectoryProblem + ")" : ""));
+    }
+    all.sort(Comparator.comparingLong(VersionStatus::version).reversed());
+    return all;
+  }
+
+  /** The names of the models served, sorted. */
+  public SortedSet<String> models() {
+    return new TreeSet<>(models.keySet());
+  }
+
+  /** The versions of a model serving now, lowest first; empty for an unknown model. */
+  public SortedSet<Long> servingVersions(String name) {
+    ManagedModel model = models.get(name);
+    return model == null ? new TreeSet<>() : new TreeSet<>(model.serving.keySet());
+  }
+
+  /** A model's config as served now. */
+  public Optional<ModelConfig> config(String name) {
+    ManagedModel model = models.get(name);
+    return model == null ? Optional.empty() : Optional.of(model.config);
+  }
+
+  /**
+   * Stops polling and retires every version: each closes once the requests on it finish (the
+   * caller's own model of {@link #serving} is left open).
+   */
+  @Override
+  public void close() {
+    synchronized (refreshLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      poller.shutdownNow();
+      for (ManagedModel model : models.values()) {
+        model.serving.keySet().forEach(v -> unload(model, v));
+      }
+    }
+  }
+}
