@@ -76,9 +76,10 @@ public final class ModelConfigFile {
       if (entry.getName().isEmpty()) {
         throw new InvalidConfigException(where + "name is missing");
       }
-      if (names.put(entry.getName(), index) != null) {
+      Integer earlier = names.putIfAbsent(entry.getName(), index);
+      if (earlier != null) {
         throw new InvalidConfigException(where + "the name " + entry.getName()
-            + " is used by config " + names.get(entry.getName()) + " too");
+            + " is used by config " + earlier + " too");
       }
       if (entry.getBasePath().isEmpty()) {
         throw new InvalidConfigException(where + "base_path is missing");

@@ -1,12 +1,12 @@
 package dev.tfmnist.server.http;
 
-import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfmnist.loader.ImageClassifier;
 import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.server.ModelServer;
 import dev.tfmnist.testing.DigitRenderer;
 import dev.tfmnist.testing.TestData;
 import dev.tfmnist.testing.TestModels;

@@ -1,6 +1,5 @@
 package dev.tfmnist.server.http;
 
-import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,6 +11,7 @@ import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.ModelServer;
 import dev.tfmnist.server.batching.BatchStats;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.testing.Concurrently;

@@ -1,6 +1,5 @@
 package dev.tfmnist.server.http;
 
-import dev.tfmnist.server.ModelServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tfmnist.loader.LoadedModel;
+import dev.tfmnist.server.ModelServer;
 import dev.tfmnist.testing.TestModels;
 import java.io.IOException;
 import java.net.URI;
