@@ -292,10 +292,48 @@ def cmd_table(args):
                          fmt_bytes(g("serve.java.%s.rss_bytes" % mode)) if c == 1 else "", "",
                          target, note])
     for c in (1, 16, 64):
+        k = "serve.java.grpc.c%d" % c
+        if g(k + ".rps") is None:
+            continue
+        note = "p50 %s ms, p99 %s ms, %d requests, %d errors" % (
+            fmt_num(g(k + ".p50_ms")), fmt_num(g(k + ".p99_ms")), g(k + ".requests", 0) or 0,
+            g(k + ".errors", 0) or 0)
+        if g(k + ".server_cpu_ms_per_request") is not None:
+            note += ", CPU ms/request: server %s, load generator %s" % (
+                fmt_num(g(k + ".server_cpu_ms_per_request")),
+                fmt_num(g(k + ".client_cpu_ms_per_request")))
+        if g(k + ".mean_batch") is not None:
+            note += ", mean batch %s" % fmt_num(g(k + ".mean_batch"))
+        note += "; REST at the same level: %s req/s, p50 %s ms" % (
+            fmt_num(g("serve.java.on.c%d.rps" % c)), fmt_num(g("serve.java.on.c%d.p50_ms" % c)))
+        rows.append(["serving gRPC, batching on, concurrency %d" % c, "req/s",
+                     fmt_num(g(k + ".rps")), "n/a", "", fmt_pct(of_ceiling_forward(g(k + ".rps"))),
+                     "", "", "", "", note + busy("serve-on")])
+    for c in (1, 16, 64):
         on = g("serve.java.on.c%d.rps" % c)
         off = g("serve.java.off.c%d.rps" % c)
         ratios.append(("serving-c%d-batching-vs-off" % c, ratio(on, off),
                        "Java vs Java: req/s with batching over without"))
+        grpc = g("serve.java.grpc.c%d.rps" % c)
+        if grpc is not None:
+            ratios.append(("serving-c%d-grpc-vs-rest" % c, ratio(grpc, on),
+                           "Java vs Java: gRPC req/s over REST's, batching on"))
+
+    # versions swapped under load
+    if g("versions.cycles") is not None:
+        rows.append(["version swaps, %d clients, poll %s s" % (
+                         g("versions.clients", 0) or 0, fmt_num(g("versions.poll_seconds"))),
+                     "s to serve", fmt_num(g("versions.swap_max_s")), "n/a", "", "", "",
+                     fmt_bytes(g("versions.rss_last_bytes")), "",
+                     "<= 2 s, 0 failed, RSS within 5%",
+                     "max over %d renames (p50 %s s); %d requests, %d failed; RSS %s after cycle"
+                     " %d, %s after cycle %d: %+.1f%%" % (
+                         g("versions.cycles", 0) or 0, fmt_num(g("versions.swap_p50_s")),
+                         g("versions.requests", 0) or 0, g("versions.failures", 0) or 0,
+                         fmt_bytes(g("versions.rss_first_bytes")),
+                         g("versions.rss_from_cycle", 0) or 0,
+                         fmt_bytes(g("versions.rss_last_bytes")), g("versions.cycles", 0) or 0,
+                         g("versions.rss_growth_pct", 0) or 0) + busy("versions")])
 
     now = datetime.datetime.now().astimezone()
     threads = "intra-op %s, inter-op %s" % (

@@ -38,7 +38,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println("usage: BenchMain matmul|train|infer|load [options]; see tools/bench --help");
+      System.out.println("usage: BenchMain matmul|train|infer|load|versions [options]; see tools/bench --help");
       return;
     }
     var options = Args.parse(Arrays.copyOfRange(args, 1, args.length));
@@ -50,6 +50,7 @@ public final class BenchMain {
         case "train" -> train(options);
         case "infer" -> infer(options);
         case "load" -> ServingLoad.run(options);
+        case "versions" -> VersionCycles.run(options);
         case "eval" -> eval(options);
         case "profile" -> StepProfile.run(options);
         default -> throw new IllegalArgumentException("unknown subcommand " + args[0]);

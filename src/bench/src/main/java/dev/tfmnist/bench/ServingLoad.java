@@ -2,7 +2,14 @@ package dev.tfmnist.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
 import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.server.grpc.api.ModelSpec;
+import dev.tfmnist.server.grpc.api.PredictRequest;
+import dev.tfmnist.server.grpc.api.PredictionServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,12 +21,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
+import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * A closed-loop load generator for ServeMnist's {@code :predict} on loopback: C workers, each with
- * one request in flight at a time on its own keep-alive connection ({@link LoopbackConnection}), single-image {@code {"instances": [[784 floats]]}} bodies
- * cycling through the first 100 MNIST test images. The server first gets {@code
+ * one request in flight at a time on its own keep-alive connection ({@link LoopbackConnection}),
+ * single-image {@code {"instances": [[784 floats]]}} bodies cycling through the first 100 MNIST
+ * test images. With {@code --grpc HOST:PORT} the same images go as TF Serving's gRPC Predict
+ * (one channel per worker, the image as a float32 TensorProto) instead. The server first gets {@code
  * --server-warmup-seconds} of traffic at concurrency 16; every level then warms up (dropped),
  * then runs until {@code --seconds} have passed or each worker has sent its share of {@code
  * --max-requests}, whichever comes first. Any response other than 200 with {@code predictions}
@@ -48,8 +61,12 @@ final class ServingLoad {
     List<Integer> levels = a.intList("concurrency", "1,16,64");
     URI predict = URI.create(model + ":predict");
     URI stats = URI.create(model + "/stats");
-    List<byte[]> bodies = bodies(Path.of(a.required("data-dir"))).stream()
+    MnistSplit test = BenchImages.load(Path.of(a.required("data-dir")));
+    String grpc = a.get("grpc", "");
+    List<byte[]> bodies = bodies(test).stream()
         .map(json -> LoopbackConnection.post(predict, json)).toList();
+    List<PredictRequest> grpcRequests = grpc.isEmpty() ? List.of()
+        : grpcRequests(test, model.getPath().substring(model.getPath().lastIndexOf('/') + 1));
 
     long serverPid = Long.parseLong(a.get("server-pid", "0"));
     int clockTicks = a.getInt("clk-tck", 100);
@@ -57,21 +74,25 @@ final class ServingLoad {
     if (serverWarmup > 0) {
       // JIT-compiles the server's request path (and TensorFlow's first runs at every batch size
       // up to 16) before any level is measured; each level then warms up once more on its own
-      try (var clients = new Clients(predict, 16)) {
-        drive(clients, predict, bodies, 16, serverWarmup, Integer.MAX_VALUE);
+      try (var clients = senders(grpc, predict, bodies, grpcRequests, 16)) {
+        drive(clients, 16, serverWarmup, Integer.MAX_VALUE);
       }
     }
+    HttpClient statsClient = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
     for (int concurrency : levels) {
-      try (var clients = new Clients(predict, concurrency)) {
-        drive(clients, predict, bodies, concurrency, warmupSeconds, Integer.MAX_VALUE);
-        JsonNode before = get(clients.client(0), stats);
+      try (var clients = senders(grpc, predict, bodies, grpcRequests, concurrency)) {
+        drive(clients, concurrency, warmupSeconds, Integer.MAX_VALUE);
+        JsonNode before = get(statsClient, stats);
         long serverCpu0 = serverPid > 0 ? cpuTicks(serverPid) : 0;
         long clientCpu0 = ownCpuNanos();
-        Level level = drive(clients, predict, bodies, concurrency, seconds,
+        Level level = drive(clients, concurrency, seconds,
             Math.max(1, maxRequests / concurrency));
         long clientCpu = ownCpuNanos() - clientCpu0;
         long serverCpu = serverPid > 0 ? cpuTicks(serverPid) - serverCpu0 : 0;
-        JsonNode after = get(clients.client(0), stats);
+        JsonNode after = get(statsClient, stats);
         String key = "serve.java." + label + ".c" + concurrency;
         long[] latencies = level.latencies();
         BenchMain.result(key + ".requests", latencies.length);
@@ -103,34 +124,103 @@ final class ServingLoad {
     }
   }
 
-  /** One keep-alive connection per worker, as many as requests in flight. */
-  private static final class Clients implements AutoCloseable {
-    private final HttpClient statsClient = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5))
-        .build();
-    private final LoopbackConnection[] connections;
+  /** Sends worker w's next request; null when answered well, else what went wrong. */
+  private interface Senders extends AutoCloseable {
+    String send(int worker, int request);
 
-    Clients(URI predict, int concurrency) {
+    int requests();
+
+    @Override
+    void close() throws IOException;
+  }
+
+  private static Senders senders(String grpc, URI predict, List<byte[]> bodies,
+      List<PredictRequest> grpcRequests, int concurrency) {
+    return grpc.isEmpty() ? new RestSenders(predict, bodies, concurrency)
+        : new GrpcSenders(grpc, grpcRequests, concurrency);
+  }
+
+  /** One keep-alive connection per worker, as many as requests in flight. */
+  private static final class RestSenders implements Senders {
+    private final LoopbackConnection[] connections;
+    private final List<byte[]> bodies;
+
+    RestSenders(URI predict, List<byte[]> bodies, int concurrency) {
+      this.bodies = bodies;
       connections = new LoopbackConnection[concurrency];
       for (int w = 0; w < concurrency; w++) {
         connections[w] = new LoopbackConnection(predict);
       }
     }
 
-    LoopbackConnection connection(int worker) {
-      return connections[worker];
+    @Override
+    public String send(int worker, int request) {
+      LoopbackConnection connection = connections[worker];
+      try {
+        int status = connection.send(bodies.get(request));
+        if (status != 200 || !connection.bodyContains(PREDICTIONS)) {
+          return "HTTP " + status + " " + abbreviate(connection.body());
+        }
+        return null;
+      } catch (IOException e) {
+        try {
+          connection.close();  // the next request reconnects
+        } catch (IOException ignored) {
+          // already broken
+        }
+        return e.toString();
+      }
     }
 
-    /** For the stats endpoint, read twice per level. */
-    HttpClient client(int worker) {
-      return statsClient;
+    @Override
+    public int requests() {
+      return bodies.size();
     }
 
     @Override
     public void close() throws IOException {
       for (var connection : connections) {
         connection.close();
+      }
+    }
+  }
+
+  /** One gRPC channel (one HTTP/2 connection) per worker, with TF Serving's stub. */
+  private static final class GrpcSenders implements Senders {
+    private final ManagedChannel[] channels;
+    private final PredictionServiceGrpc.PredictionServiceBlockingStub[] stubs;
+    private final List<PredictRequest> requests;
+
+    GrpcSenders(String target, List<PredictRequest> requests, int concurrency) {
+      this.requests = requests;
+      channels = new ManagedChannel[concurrency];
+      stubs = new PredictionServiceGrpc.PredictionServiceBlockingStub[concurrency];
+      for (int w = 0; w < concurrency; w++) {
+        channels[w] = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        stubs[w] = PredictionServiceGrpc.newBlockingStub(channels[w]);
+      }
+    }
+
+    @Override
+    public String send(int worker, int request) {
+      try {
+        var answer = stubs[worker].withDeadlineAfter(60, TimeUnit.SECONDS)
+            .predict(requests.get(request));
+        return answer.containsOutputs("probabilities") ? null : "no probabilities: " + answer;
+      } catch (StatusRuntimeException e) {
+        return "gRPC " + e.getStatus();
+      }
+    }
+
+    @Override
+    public int requests() {
+      return requests.size();
+    }
+
+    @Override
+    public void close() {
+      for (var channel : channels) {
+        channel.shutdownNow();
       }
     }
   }
@@ -150,8 +240,8 @@ final class ServingLoad {
     }
   }
 
-  private static Level drive(Clients clients, URI predict, List<byte[]> bodies, int concurrency,
-      double seconds, int perWorkerCap) throws InterruptedException {
+  private static Level drive(Senders clients, int concurrency, double seconds, int perWorkerCap)
+      throws InterruptedException {
     int capacity = (int) Math.min(perWorkerCap, 2_000_000L);
     long[][] latencies = new long[concurrency][];
     int[] counts = new int[concurrency];
@@ -165,28 +255,14 @@ final class ServingLoad {
       int worker = w;
       latencies[w] = new long[Math.min(capacity, 1 << 16)];
       var thread = new Thread(() -> {
-        LoopbackConnection connection = clients.connection(worker);
         try {
           start.await();
           long deadline = bounds[1];
           int i = worker;
           while (counts[worker] + errors[worker] < capacity && System.nanoTime() < deadline) {
-            byte[] request = bodies.get(i++ % bodies.size());
+            int request = i++ % clients.requests();
             long t0 = System.nanoTime();
-            String problem = null;
-            try {
-              int status = connection.send(request);
-              if (status != 200 || !connection.bodyContains(PREDICTIONS)) {
-                problem = "HTTP " + status + " " + abbreviate(connection.body());
-              }
-            } catch (IOException e) {
-              problem = e.toString();
-              try {
-                connection.close();  // the next request reconnects
-              } catch (IOException ignored) {
-                // already broken
-              }
-            }
+            String problem = clients.send(worker, request);
             long elapsed = System.nanoTime() - t0;
             if (problem != null) {
               errors[worker]++;
@@ -240,8 +316,28 @@ final class ServingLoad {
     return JSON.readTree(response.body());
   }
 
-  private static List<String> bodies(Path dataDir) throws IOException {
-    MnistSplit test = BenchImages.load(dataDir);
+  /** TF Serving's PredictRequest for each image: input xs, float32 [1, 784] in tensor_content. */
+  private static List<PredictRequest> grpcRequests(MnistSplit test, String model) {
+    var requests = new ArrayList<PredictRequest>(BODIES);
+    for (int image = 0; image < BODIES; image++) {
+      var pixels = java.nio.ByteBuffer.allocate(MnistSplit.PIXELS * 4)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int p = 0; p < MnistSplit.PIXELS; p++) {
+        pixels.putFloat(test.pixel(image, p));
+      }
+      TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+          .setTensorShape(TensorShapeProto.newBuilder()
+              .addDim(TensorShapeProto.Dim.newBuilder().setSize(1))
+              .addDim(TensorShapeProto.Dim.newBuilder().setSize(MnistSplit.PIXELS)))
+          .setTensorContent(ByteString.copyFrom(pixels.array())).build();
+      requests.add(PredictRequest.newBuilder()
+          .setModelSpec(ModelSpec.newBuilder().setName(model))
+          .putInputs("xs", tensor.toByteString()).build());
+    }
+    return requests;
+  }
+
+  private static List<String> bodies(MnistSplit test) {
     var bodies = new ArrayList<String>(BODIES);
     for (int image = 0; image < BODIES; image++) {
       var sb = new StringBuilder(8192).append("{\"instances\": [[");
