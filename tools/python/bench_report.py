@@ -321,18 +321,21 @@ def cmd_table(args):
 
     # versions swapped under load
     if g("versions.cycles") is not None:
+        measured = (g("versions.cycles", 0) or 0) - (g("versions.warmup_cycles", 0) or 0)
         rows.append(["version swaps, %d clients, poll %s s" % (
                          g("versions.clients", 0) or 0, fmt_num(g("versions.poll_seconds"))),
                      "s to serve", fmt_num(g("versions.swap_max_s")), "n/a", "", "", "",
-                     fmt_bytes(g("versions.rss_last_bytes")), "",
+                     fmt_bytes(g("versions.rss_max_bytes")), "",
                      "<= 2 s, 0 failed, RSS within 5%",
-                     "max over %d renames (p50 %s s); %d requests, %d failed; RSS %s after cycle"
-                     " %d, %s after cycle %d: %+.1f%%" % (
+                     "max over %d renames (p50 %s s); %d requests, %d failed; RSS %s after %d"
+                     " warm-up cycles, over the next %d at most %s (%+.1f%%), last %s (%+.1f%%)" % (
                          g("versions.cycles", 0) or 0, fmt_num(g("versions.swap_p50_s")),
                          g("versions.requests", 0) or 0, g("versions.failures", 0) or 0,
                          fmt_bytes(g("versions.rss_first_bytes")),
-                         g("versions.rss_from_cycle", 0) or 0,
-                         fmt_bytes(g("versions.rss_last_bytes")), g("versions.cycles", 0) or 0,
+                         g("versions.warmup_cycles", 0) or 0, measured,
+                         fmt_bytes(g("versions.rss_max_bytes")),
+                         g("versions.rss_max_growth_pct", 0) or 0,
+                         fmt_bytes(g("versions.rss_last_bytes")),
                          g("versions.rss_growth_pct", 0) or 0) + busy("versions")])
 
     now = datetime.datetime.now().astimezone()

@@ -46,10 +46,12 @@ import org.tensorflow.proto.TensorShapeProto;
  * {@code --poll-seconds} (TF Serving's default 1 s), 8 clients (half REST, half gRPC) sending
  * single-image predictions without pause, and {@code --cycles} new versions copied in under a
  * hidden name and renamed into place, each waited for until it serves and the old one has
- * unloaded (then the old directory is deleted). Reports how long each took from the rename to
- * serving, the requests that failed (any), and the process's RSS after cycle {@code
- * --rss-from-cycle} against after the last: native memory a load/unload cycle leaks shows as
- * growth.
+ * unloaded (then the old directory is deleted). First {@code --warmup-cycles} cycles let the JVM
+ * heap, the JIT and the allocator's arenas settle (RSS rises over the first 15 or so here, then
+ * stays flat); then {@code --cycles} measured ones. Reports how long each took from the rename to
+ * serving, the requests that failed (any), and the process's RSS at the end of the warm-up
+ * against its highest and its last over the measured cycles: memory a load/unload cycle leaks
+ * shows as growth.
  */
 final class VersionCycles {
   private VersionCycles() {}
@@ -58,20 +60,20 @@ final class VersionCycles {
     Path source = ModelLocation.resolve(Path.of(a.required("model")), OptionalLong.empty())
         .directory();
     MnistSplit test = BenchImages.load(Path.of(a.required("data-dir")));
+    int warmup = a.getInt("warmup-cycles", 20);
     int cycles = a.getInt("cycles", 50);
-    int rssFrom = Math.min(a.getInt("rss-from-cycle", 10), cycles);
     int clients = a.getInt("clients", 8);
     Duration poll = Duration.ofMillis((long) (a.getDouble("poll-seconds", 1) * 1000));
     Path base = Files.createTempDirectory("version-cycles");
     try {
       copy(source, base.resolve("1"));
-      run(base, source, test, cycles, rssFrom, clients, poll);
+      run(base, source, test, warmup, cycles, clients, poll);
     } finally {
       deleteTree(base);
     }
   }
 
-  private static void run(Path base, Path source, MnistSplit test, int cycles, int rssFrom,
+  private static void run(Path base, Path source, MnistSplit test, int warmup, int cycles,
       int clients, Duration poll) throws Exception {
     float[] pixels = new float[MnistSplit.PIXELS];
     var bytes = ByteBuffer.allocate(MnistSplit.PIXELS * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -126,12 +128,14 @@ final class VersionCycles {
           }
         });
       }
-      double[] swapSeconds = new double[cycles];
-      long rssFirst = 0;
+      int total = warmup + cycles;
+      double[] swapSeconds = new double[total];
+      long rssFirst = rssBytes();
+      long rssMax = 0;
       long rssLast = 0;
       long t0 = System.nanoTime();
       try {
-        for (int cycle = 1; cycle <= cycles; cycle++) {
+        for (int cycle = 1; cycle <= total; cycle++) {
           long version = cycle + 1;
           Path staging = base.resolve(".copying-" + version);
           copy(source, staging);
@@ -144,16 +148,16 @@ final class VersionCycles {
           awaitTrue(() -> models.status(VersionRequest.version("mnist", version - 1)).get(0)
               .state() == VersionStatus.State.END, "version " + (version - 1) + " unloaded");
           deleteTree(base.resolve(Long.toString(version - 1)));
-          if (cycle == rssFrom || cycle == cycles) {
-            System.gc();
-            long rss = rssBytes();
-            if (cycle == rssFrom) {
-              rssFirst = rss;
-            }
+          long rss = rssBytes();
+          if (cycle == warmup) {
+            rssFirst = rss;
+          } else if (cycle > warmup) {
+            rssMax = Math.max(rssMax, rss);
             rssLast = rss;
           }
-          System.err.printf("cycle %d: version %d served %.2f s after its rename, RSS %d MB%n",
-              cycle, version, swapSeconds[cycle - 1], rssBytes() >> 20);
+          System.err.printf("cycle %d%s: version %d served %.2f s after its rename, RSS %d MB%n",
+              cycle, cycle <= warmup ? " (warm-up)" : "", version, swapSeconds[cycle - 1],
+              rss >> 20);
         }
       } finally {
         stop.set(true);
@@ -164,7 +168,8 @@ final class VersionCycles {
       double seconds = (System.nanoTime() - t0) / 1e9;
       double[] sorted = swapSeconds.clone();
       Arrays.sort(sorted);
-      BenchMain.result("versions.cycles", cycles);
+      BenchMain.result("versions.cycles", total);
+      BenchMain.result("versions.warmup_cycles", warmup);
       BenchMain.result("versions.clients", clients);
       BenchMain.result("versions.poll_seconds", poll.toMillis() / 1000.0);
       BenchMain.result("versions.requests", answered.get());
@@ -172,10 +177,11 @@ final class VersionCycles {
       BenchMain.result("versions.failures", failures.size());
       BenchMain.result("versions.swap_p50_s", sorted[(sorted.length - 1) / 2]);
       BenchMain.result("versions.swap_max_s", sorted[sorted.length - 1]);
-      BenchMain.result("versions.rss_from_cycle", rssFrom);
       BenchMain.result("versions.rss_first_bytes", rssFirst);
+      BenchMain.result("versions.rss_max_bytes", rssMax);
       BenchMain.result("versions.rss_last_bytes", rssLast);
       BenchMain.result("versions.rss_growth_pct", 100.0 * (rssLast - rssFirst) / rssFirst);
+      BenchMain.result("versions.rss_max_growth_pct", 100.0 * (rssMax - rssFirst) / rssFirst);
       if (!failures.isEmpty()) {
         BenchMain.result("versions.first_failure",
             failures.peek().replaceAll("\\s+", "_"));

@@ -3,6 +3,7 @@ package dev.tfmnist.cli;
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.loader.ModelLocation;
 import dev.tfmnist.server.ModelServer;
+import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.server.models.ModelConfig;
 import dev.tfmnist.server.models.ModelConfigFile;
@@ -190,9 +191,7 @@ public final class ServeMnist implements Callable<Integer> {
       for (ModelConfig config : configs) {
         if (models.servingVersions(config.name()).isEmpty()) {
           throw new Cli.RunError(config.basePath() + ": no version of model " + config.name()
-              + " could be loaded: " + models.status(VersionRequest.latest(config.name()))
-                  .stream().map(VersionStatus::error).flatMap(java.util.Optional::stream)
-                  .findFirst().orElse("no version directory holds a SavedModel"), null);
+              + " could be loaded: " + loadError(models, config.name()), null);
         }
       }
       for (String model : models.models()) {
@@ -207,6 +206,17 @@ public final class ServeMnist implements Callable<Integer> {
       try (var server = configure(ModelServer.builder(models), batching).start()) {
         return serveUntilStopped(server);
       }
+    }
+  }
+
+  /** Why a model has no version serving: the first version's load error, or none on disk. */
+  private static String loadError(ModelManager models, String name) {
+    try {
+      return models.status(VersionRequest.latest(name)).stream()
+          .map(VersionStatus::error).flatMap(java.util.Optional::stream)
+          .findFirst().orElse("no version directory holds a SavedModel");
+    } catch (ServingException noVersionAtAll) {
+      return "no version directory holds a SavedModel";
     }
   }
 
@@ -246,7 +256,6 @@ public final class ServeMnist implements Callable<Integer> {
       out.println(finished ? "Stopped." : "Stopped after " + gracePeriodSeconds
           + " s with requests still running.");
       out.flush();
-      stopped.countDown();
       Runtime.getRuntime().halt(finished ? 0 : 1);
     }, "ServeMnist-shutdown"));
 

@@ -53,7 +53,8 @@ class ServeMnistCliTest {
     CliRun help = run("--help");
     assertEquals(0, help.exitCode());
     for (String option : List.of("--model", "--name", "--port", "--host", "--max-batch-size",
-        "--batch-timeout-micros", "--no-batching", "--max-request-bytes")) {
+        "--batch-timeout-micros", "--no-batching", "--max-request-bytes", "--grpc-port",
+        "--model-config-file", "--max-enqueued-batches", "--request-timeout-ms")) {
       assertTrue(help.out().contains(option), option + " missing from --help");
     }
     // each serving option names what a TF Serving user would set instead
@@ -61,8 +62,35 @@ class ServeMnistCliTest {
     for (String equivalent : List.of("TF Serving: --model_base_path", "TF Serving: --model_name",
         "TF Serving: --rest_api_port", "TF Serving: max_batch_size in --batching_parameters_file",
         "TF Serving: batch_timeout_micros", "TF Serving: num_batch_threads",
-        "it batches with --enable_batching")) {
+        "it batches with --enable_batching", "TF Serving: --port)",
+        "TF Serving: --model_config_file)", "TF Serving: --model_config_file_poll_wait_seconds",
+        "TF Serving: --file_system_poll_wait_seconds", "TF Serving: max_enqueued_batches",
+        "TF Serving: --rest_api_timeout_in_ms")) {
       assertTrue(flat.contains(equivalent), equivalent + " missing from --help:\n" + help.out());
     }
+  }
+
+  @Test
+  void badConfigFilesAndConflictingOptions(@TempDir Path dir) throws IOException {
+    Path config = dir.resolve("models.config");
+    Files.writeString(config, "model_config_list { config { name: 'mnist' } }");
+    assertOneLineError(run("--model-config-file", config.toString()), 1,
+        config + ": config 1 (mnist): base_path is missing");
+    assertOneLineError(run("--model-config-file", dir.resolve("none").toString()), 1,
+        dir.resolve("none") + ": cannot read the model config file: no such file");
+    Files.writeString(config, "model_config_list { config { name: 'mnist' base_path: 'empty' } }");
+    Files.createDirectories(dir.resolve("empty"));
+    assertOneLineError(run("--model-config-file", config.toString(), "--port", "0",
+        "--grpc-port", "0"), 1, dir.resolve("empty") + ": no version of model mnist could be"
+        + " loaded: no version directory holds a SavedModel");
+    assertOneLineError(run("--model-config-file", config.toString(), "--model", dir.toString()),
+        2, "--model and --model-config-file are exclusive");
+    String model = TestModels.identityModel().toString();
+    assertOneLineError(run("--model", model, "--grpc-port", "-2"), 2,
+        "--grpc-port must be -1 (none) or in 0..65535, got -2");
+    assertOneLineError(run("--model", model, "--request-timeout-ms", "0"), 2,
+        "--request-timeout-ms must be at least 1, got 0");
+    assertOneLineError(run("--model", model, "--max-enqueued-batches", "0"), 2,
+        "max enqueued batches must be at least 1, got 0");
   }
 }
