@@ -31,11 +31,13 @@ from tensorflow_serving.apis import classification_pb2  # noqa: E402
 from tensorflow_serving.apis import get_model_metadata_pb2  # noqa: E402
 from tensorflow_serving.apis import get_model_status_pb2  # noqa: E402
 from tensorflow_serving.apis import inference_pb2  # noqa: E402
+from tensorflow_serving.apis import model_management_pb2  # noqa: E402
 from tensorflow_serving.apis import model_pb2  # noqa: E402
 from tensorflow_serving.apis import model_service_pb2_grpc  # noqa: E402
 from tensorflow_serving.apis import predict_pb2  # noqa: E402
 from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 from tensorflow_serving.apis import regression_pb2  # noqa: E402
+from tensorflow_serving.config import model_server_config_pb2  # noqa: E402
 
 tf = tfsetup.tf
 REPO = compare_with_java.ROOT
@@ -310,6 +312,66 @@ class TfServingClientTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
         self.assertRegex(result.stderr, r"^tf_serving_client\.py: error: NOT_FOUND: \S")
+
+
+class TfServingReloadConfigTest(unittest.TestCase):
+    """ModelService.HandleReloadConfigRequest, as TF Serving's users change models at run time:
+    a server of its own, whose models the test replaces."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = compare_with_java.JavaServer(MODEL_BASE, extra_args=["--name", "first"])
+        cls.channel = grpc.insecure_channel(cls.server.grpc_target)
+        cls.models = model_service_pb2_grpc.ModelServiceStub(cls.channel)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.server.stop()
+
+    def reload(self, *configs):
+        request = model_management_pb2.ReloadConfigRequest()
+        for name, base_path in configs:
+            config = request.config.model_config_list.config.add()
+            config.name = name
+            config.base_path = base_path
+            config.model_platform = "tensorflow"
+        return self.models.HandleReloadConfigRequest(request, timeout=TIMEOUT)
+
+    def state(self, name):
+        request = get_model_status_pb2.GetModelStatusRequest()
+        request.model_spec.name = name
+        response = self.models.GetModelStatus(request, timeout=TIMEOUT)
+        return [(s.version, get_model_status_pb2.ModelVersionStatus.State.Name(s.state))
+                for s in response.model_version_status]
+
+    def test_a_reloaded_config_replaces_the_models_served(self):
+        self.assertEqual([(1, "AVAILABLE")], self.state("first"))
+        keras_base = os.path.join(REPO, "savedmodel", "python-keras")
+        response = self.reload(("second", MODEL_BASE), ("keras", keras_base))
+        self.assertEqual(0, response.status.error_code, response)
+        self.assertEqual([(1, "AVAILABLE")], self.state("second"))
+        self.assertEqual("AVAILABLE", self.state("keras")[0][1])
+        with self.assertRaises(grpc.RpcError) as raised:
+            self.state("first")
+        self.assertEqual(grpc.StatusCode.NOT_FOUND, raised.exception.code())
+
+    def test_a_bad_config_is_invalid_argument_and_changes_nothing(self):
+        before = self.server_models()
+        with self.assertRaises(grpc.RpcError) as raised:
+            self.reload(("twice", MODEL_BASE), ("twice", MODEL_BASE))
+        self.assertEqual(grpc.StatusCode.INVALID_ARGUMENT, raised.exception.code())
+        self.assertIn("the name twice is used by config 1 too", raised.exception.details())
+        self.assertEqual(before, self.server_models())
+
+    def server_models(self):
+        found = {}
+        for name in ("first", "second", "keras"):
+            try:
+                found[name] = self.state(name)
+            except grpc.RpcError:
+                pass
+        return found
 
 
 class TfServingClientWithoutServerTest(unittest.TestCase):

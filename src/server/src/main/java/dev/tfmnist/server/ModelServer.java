@@ -93,19 +93,27 @@ public final class ModelServer implements AutoCloseable {
       throw e;
     }
     this.rest = restServer;
+    Optional<GrpcServer> grpcServer = Optional.empty();
     try {
-      this.grpc = b.grpcPort < 0 ? Optional.empty()
-          : Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
-    } catch (IOException e) {
+      if (b.grpcPort >= 0) {
+        grpcServer = Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
+      }
+      if (b.warmUp) {
+        for (String model : models.models()) {
+          warmUpOverHttp(model);
+        }
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      // nothing may keep listening (or keep the JVM up) for a server that never started
+      grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
       rest.shutdown(Duration.ZERO);
       core.close();
+      if (ownsModels) {
+        models.close();
+      }
       throw e;
     }
-    if (b.warmUp) {
-      for (String model : models.models()) {
-        warmUpOverHttp(model);
-      }
-    }
+    this.grpc = grpcServer;
     this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
   }
 
@@ -311,13 +319,14 @@ public final class ModelServer implements AutoCloseable {
     return modelUri(name);
   }
 
-  /** The REST address of a model. */
+  /** The REST address of a model; a name with spaces or other such characters is escaped. */
   public URI modelUri(String model) {
-    String host = rest.address().getAddress().getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
+    try {
+      return new URI("http", null, rest.address().getAddress().getHostAddress(), port(),
+          "/v1/models/" + model, null, null);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("model name " + model + " makes no URI", e);
     }
-    return URI.create("http://" + host + ":" + port() + "/v1/models/" + model);
   }
 
   /** Runs made to warm the model up before listening (on zeros, then over HTTP). */

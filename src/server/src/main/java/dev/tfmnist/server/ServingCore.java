@@ -4,6 +4,7 @@ import dev.tfmnist.loader.InvalidInputException;
 import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.PredictionException;
 import dev.tfmnist.loader.Predictor;
+import dev.tfmnist.loader.SignatureNotFoundException;
 import dev.tfmnist.loader.TensorValue;
 import dev.tfmnist.server.batching.BatchStats;
 import dev.tfmnist.server.batching.BatchingOptions;
@@ -105,10 +106,20 @@ public final class ServingCore implements AutoCloseable {
       }
     }
 
-    /** The model and signature, for the metrics, once the request names them. */
+    /**
+     * The model and signature, for the metrics, once they are known to exist: names a client
+     * made up must not become label values (each would be a time series of its own).
+     */
     public void describe(String model, String signature) {
       this.model = model;
       this.signature = signature;
+    }
+
+    /** The model's name, for the metrics, when the server has such a model. */
+    public void describeModel(String model) {
+      if (models.config(model).isPresent()) {
+        this.model = model;
+      }
     }
 
     /** A client's own deadline, when earlier than the server's. */
@@ -154,7 +165,9 @@ public final class ServingCore implements AutoCloseable {
         if (e.getCause() instanceof RuntimeException cause) {
           throw cause;
         }
-        throw new IllegalStateException(e.getCause());
+        // an Error in the batch (out of memory, say): not a reason for the client to retry
+        throw new ServingException(ServingException.Code.INTERNAL,
+            "internal error: " + e.getCause(), e.getCause());
       } catch (CancellationException e) {
         throw new ServingException(ServingException.Code.CANCELLED, "the request was cancelled");
       } catch (InterruptedException e) {
@@ -178,6 +191,10 @@ public final class ServingCore implements AutoCloseable {
   public static ServingException translate(RuntimeException e) {
     if (e instanceof ServingException serving) {
       return serving;
+    }
+    if (e instanceof SignatureNotFoundException) {
+      // TF Serving: "Serving signature key ... not found." is a failed precondition (400 in REST)
+      return new ServingException(ServingException.Code.FAILED_PRECONDITION, e.getMessage(), e);
     }
     if (e instanceof InvalidInputException) {
       return ServingException.invalidArgument(e.getMessage());

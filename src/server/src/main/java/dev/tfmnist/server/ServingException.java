@@ -13,6 +13,7 @@ public final class ServingException extends RuntimeException {
   /** TensorFlow's (and gRPC's) error codes that this server answers with. */
   public enum Code {
     CANCELLED(499),
+    UNKNOWN(500),
     INVALID_ARGUMENT(400),
     DEADLINE_EXCEEDED(504),
     NOT_FOUND(404),

@@ -49,6 +49,7 @@ public final class DynamicBatcher implements AutoCloseable {
   private int queuedRows;  // guarded by lock
   private int previousBatchTasks;  // guarded by lock
   private int executing;  // batches running now; guarded by lock
+  private int forming;  // batches gathering company now; guarded by lock
   private boolean closing;
 
   /** One caller's request and where its answer goes. */
@@ -142,7 +143,7 @@ public final class DynamicBatcher implements AutoCloseable {
    * batch was alone too, and the front end is not reading another request. Called with the lock.
    */
   private boolean alone() {
-    return queue.isEmpty() && executing == 0 && nobodyElse();
+    return queue.isEmpty() && executing == 0 && forming == 0 && nobodyElse();
   }
 
   /** The previous batch was alone and the front end is reading no request. With the lock. */
@@ -215,6 +216,7 @@ public final class DynamicBatcher implements AutoCloseable {
       batch.add(first);
       int rows = first.rows();
       long deadline = System.nanoTime() + options.batchTimeout().toNanos();
+      forming++;  // a request arriving now joins this batch rather than running alone
       while (rows < options.maxBatchSize()) {
         for (Iterator<Task> it = queue.iterator(); it.hasNext() && rows < options.maxBatchSize(); ) {
           Task task = it.next();
@@ -241,6 +243,7 @@ public final class DynamicBatcher implements AutoCloseable {
           break;
         }
       }
+      forming--;
       previousBatchTasks = batch.size();
       executing++;
       return batch;

@@ -29,6 +29,9 @@ import dev.tfmnist.server.grpc.api.ReloadConfigRequest;
 import dev.tfmnist.server.grpc.api.ReloadConfigResponse;
 import dev.tfmnist.server.grpc.api.SignatureDefMap;
 import dev.tfmnist.server.grpc.api.StatusProto;
+import dev.tfmnist.server.models.ModelConfig;
+import dev.tfmnist.server.models.ModelConfigFile;
+import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.Servable;
 import dev.tfmnist.server.models.VersionRequest;
 import dev.tfmnist.server.models.VersionStatus;
@@ -36,7 +39,9 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -44,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * TensorFlow Serving's gRPC services over a {@link ServingCore}: PredictionService (Predict and
  * GetModelMetadata; Classify, Regress and MultiInference answer UNIMPLEMENTED, as they need
  * tf.Example inputs and classification or regression signatures) and ModelService
- * (GetModelStatus). Failures are the gRPC status of TF Serving's error code.
+ * (GetModelStatus, HandleReloadConfigRequest). Failures are the gRPC status of TF Serving's error code.
  */
 final class GrpcApi {
   private static final String ENTRYPOINT = "GRPC";
@@ -99,13 +104,55 @@ final class GrpcApi {
       @Override
       public void handleReloadConfigRequest(ReloadConfigRequest request,
           StreamObserver<ReloadConfigResponse> answer) {
-        try (var call = core.begin("reload_config", ENTRYPOINT)) {
-          answer.onError(status(call.failed(new ServingException(
-              ServingException.Code.UNIMPLEMENTED, "this server does not take a config over"
-                  + " gRPC; it rereads its model config file on an interval instead"))));
-        }
+        GrpcApi.this.reloadConfig(request, answer);
       }
     };
+  }
+
+  /**
+   * Serves the models of the request's config from now on, as TF Serving's ModelServerCore
+   * ReloadConfig: answers once every listed model has a version serving, or with the error of
+   * the first that has none (INVALID_ARGUMENT for a bad config). Relative base paths are taken
+   * from the server's working directory.
+   */
+  private void reloadConfig(ReloadConfigRequest request,
+      StreamObserver<ReloadConfigResponse> answer) {
+    try (var call = core.begin("reload_config", ENTRYPOINT)) {
+      try {
+        List<ModelConfig> configs;
+        try {
+          configs = ModelConfigFile.fromProto(request.getConfig(), Path.of(""),
+              "ReloadConfigRequest");
+        } catch (ModelConfigFile.InvalidConfigException e) {
+          throw ServingException.invalidArgument(e.getMessage());
+        }
+        ModelManager models = core.models();
+        models.reconfigure(configs);
+        for (ModelConfig config : configs) {
+          if (models.servingVersions(config.name()).isEmpty()) {
+            String why = models.config(config.name()).isEmpty() ? "not served"
+                : loadError(models, config.name());
+            throw new ServingException(ServingException.Code.UNKNOWN, "model " + config.name()
+                + " has no version serving: " + why);
+          }
+        }
+        answer.onNext(ReloadConfigResponse.newBuilder()
+            .setStatus(StatusProto.newBuilder().setErrorCode(0)).build());
+        answer.onCompleted();
+      } catch (RuntimeException e) {
+        answer.onError(status(call.failed(e)));
+      }
+    }
+  }
+
+  private static String loadError(ModelManager models, String name) {
+    try {
+      return models.status(VersionRequest.latest(name)).stream()
+          .map(VersionStatus::error).flatMap(java.util.Optional::stream).findFirst()
+          .orElse("no version directory holds a SavedModel");
+    } catch (ServingException e) {
+      return e.getMessage();
+    }
   }
 
   private void predict(PredictRequest request, StreamObserver<PredictResponse> answer) {
@@ -117,9 +164,10 @@ final class GrpcApi {
       try {
         VersionRequest target = target(request.getModelSpec());
         String key = signatureKey(request.getModelSpec());
-        call.describe(target.model(), key);
+        call.describeModel(target.model());
         try (Servable servable = core.models().acquire(target)) {
           Predictor predictor = servable.predictor(key);
+          call.describe(servable.name(), key);
           if (request.getOutputFilterCount() > 0) {
             predictor = predictor.withOutputs(
                 request.getOutputFilterList().toArray(String[]::new));
@@ -146,7 +194,7 @@ final class GrpcApi {
     try (var call = core.begin("metadata", ENTRYPOINT)) {
       try {
         VersionRequest target = target(request.getModelSpec());
-        call.describe(target.model(), "");
+        call.describeModel(target.model());
         if (request.getMetadataFieldCount() == 0) {
           throw ServingException.invalidArgument(
               "GetModelMetadataRequest must specify at least one metadata_field");
@@ -178,7 +226,7 @@ final class GrpcApi {
     try (var call = core.begin("status", ENTRYPOINT)) {
       try {
         VersionRequest target = target(request.getModelSpec());
-        call.describe(target.model(), "");
+        call.describeModel(target.model());
         var response = GetModelStatusResponse.newBuilder();
         for (VersionStatus version : core.models().status(target)) {
           response.addModelVersionStatus(ModelVersionStatus.newBuilder()
@@ -199,7 +247,7 @@ final class GrpcApi {
 
   private void unimplemented(String api, ModelSpec spec, StreamObserver<?> answer) {
     try (var call = core.begin(api, ENTRYPOINT)) {
-      call.describe(spec.getName(), spec.getSignatureName());
+      call.describeModel(spec.getName());
       answer.onError(status(call.failed(new ServingException(ServingException.Code.UNIMPLEMENTED,
           api + " needs a " + (api.equals("regress") ? "regression" : "classification")
               + " signature and tf.Example inputs; this server answers Predict"))));
@@ -233,6 +281,10 @@ final class GrpcApi {
   }
 
   private static io.grpc.StatusRuntimeException status(ServingException e) {
+    if (e.code() == ServingException.Code.INTERNAL && e.getCause() != null) {
+      System.err.println("internal error serving a gRPC call:");
+      e.getCause().printStackTrace();
+    }
     return Status.fromCode(Status.Code.valueOf(e.code().name()))
         .withDescription(e.getMessage())
         .asRuntimeException();

@@ -37,45 +37,52 @@ final class TensorProtos {
 
   static TensorValue fromProto(String name, TensorProto proto) {
     Shape shape = shape(name, proto.getTensorShape());
-    long size = shape.size();
-    if (size > Integer.MAX_VALUE) {
-      throw invalid(name, "has " + size + " elements, too many for one request");
-    }
-    int n = (int) size;
+    int n = elements(name, shape);
     ByteString content = proto.getTensorContent();
     boolean raw = !content.isEmpty();
     DataType dtype = proto.getDtype();
+    if (raw && dtype != DataType.DT_STRING) {
+      int width = switch (dtype) {
+        case DT_DOUBLE, DT_INT64 -> 8;
+        case DT_FLOAT, DT_INT32 -> 4;
+        case DT_HALF, DT_BFLOAT16 -> 2;
+        default -> 1;
+      };
+      if (content.size() != (long) n * width) {  // before anything is allocated for it
+        throw invalid(name, "has " + content.size() + " bytes of tensor_content; its shape needs "
+            + (long) n * width);
+      }
+    } else if (!raw && typedCount(proto, dtype) > n) {
+      throw invalid(name, "has " + typedCount(proto, dtype) + " values; its shape holds " + n);
+    }
     switch (dtype) {
       case DT_FLOAT -> {
         float[] values = new float[n];
         if (raw) {
-          buffer(name, content, n, 4).asFloatBuffer().get(values);
+          buffer(content).asFloatBuffer().get(values);
         } else {
           List<Float> list = proto.getFloatValList();
-          fill(name, list.size(), n, i -> values[i] = list.get(i), () -> java.util.Arrays.fill(
-              values, list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = list.get(j));
         }
         return TensorValue.ofFloats(shape, values);
       }
       case DT_DOUBLE -> {
         double[] values = new double[n];
         if (raw) {
-          buffer(name, content, n, 8).asDoubleBuffer().get(values);
+          buffer(content).asDoubleBuffer().get(values);
         } else {
           List<Double> list = proto.getDoubleValList();
-          fill(name, list.size(), n, i -> values[i] = list.get(i), () -> java.util.Arrays.fill(
-              values, list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = list.get(j));
         }
         return TensorValue.ofDoubles(shape, values);
       }
       case DT_HALF, DT_BFLOAT16 -> {
         short[] bits = new short[n];
         if (raw) {
-          buffer(name, content, n, 2).asShortBuffer().get(bits);
+          buffer(content).asShortBuffer().get(bits);
         } else {
           List<Integer> list = proto.getHalfValList();
-          fill(name, list.size(), n, i -> bits[i] = (short) (int) list.get(i),
-              () -> java.util.Arrays.fill(bits, (short) (int) list.get(0)));
+          fill(list.size(), n, (i, j) -> bits[i] = (short) (int) list.get(j));
         }
         float[] values = new float[n];
         halfLayout(dtype, DataBuffers.of(bits, true, false)).read(values);
@@ -84,47 +91,43 @@ final class TensorProtos {
       case DT_INT32 -> {
         int[] values = new int[n];
         if (raw) {
-          buffer(name, content, n, 4).asIntBuffer().get(values);
+          buffer(content).asIntBuffer().get(values);
         } else {
           List<Integer> list = proto.getIntValList();
-          fill(name, list.size(), n, i -> values[i] = list.get(i), () -> java.util.Arrays.fill(
-              values, list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = list.get(j));
         }
         return TensorValue.ofInts(shape, values);
       }
       case DT_INT64 -> {
         long[] values = new long[n];
         if (raw) {
-          buffer(name, content, n, 8).asLongBuffer().get(values);
+          buffer(content).asLongBuffer().get(values);
         } else {
           List<Long> list = proto.getInt64ValList();
-          fill(name, list.size(), n, i -> values[i] = list.get(i), () -> java.util.Arrays.fill(
-              values, list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = list.get(j));
         }
         return TensorValue.ofLongs(shape, values);
       }
       case DT_UINT8 -> {
         byte[] values = new byte[n];
         if (raw) {
-          buffer(name, content, n, 1).get(values);
+          buffer(content).get(values);
         } else {
           List<Integer> list = proto.getIntValList();
-          fill(name, list.size(), n, i -> values[i] = (byte) (int) list.get(i),
-              () -> java.util.Arrays.fill(values, (byte) (int) list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = (byte) (int) list.get(j));
         }
         return TensorValue.ofUint8(shape, values);
       }
       case DT_BOOL -> {
         boolean[] values = new boolean[n];
         if (raw) {
-          ByteBuffer bytes = buffer(name, content, n, 1);
+          ByteBuffer bytes = buffer(content);
           for (int i = 0; i < n; i++) {
             values[i] = bytes.get(i) != 0;
           }
         } else {
           List<Boolean> list = proto.getBoolValList();
-          fill(name, list.size(), n, i -> values[i] = list.get(i), () -> java.util.Arrays.fill(
-              values, list.get(0)));
+          fill(list.size(), n, (i, j) -> values[i] = list.get(j));
         }
         return TensorValue.ofBooleans(shape, values);
       }
@@ -134,8 +137,12 @@ final class TensorProtos {
         }
         byte[][] values = new byte[n][];
         List<ByteString> list = proto.getStringValList();
-        fill(name, list.size(), n, i -> values[i] = list.get(i).toByteArray(),
-            () -> java.util.Arrays.fill(values, list.get(0).toByteArray()));
+        fill(list.size(), n, (i, j) -> values[i] = list.get(j).toByteArray());
+        for (int i = 0; i < n; i++) {
+          if (values[i] == null) {
+            values[i] = new byte[0];
+          }
+        }
         return TensorValue.ofStrings(shape, values);
       }
       default -> throw invalid(name, "has dtype " + dtype.name() + ", which this server does not"
@@ -220,28 +227,57 @@ final class TensorProtos {
     return Shape.of(dims);
   }
 
-  private static ByteBuffer buffer(String name, ByteString content, int n, int width) {
-    if (content.size() != (long) n * width) {
-      throw invalid(name, "has " + content.size() + " bytes of tensor_content; its shape needs "
-          + (long) n * width);
+  /** The element count of {@code shape}, which must fit one Java array. */
+  private static int elements(String name, Shape shape) {
+    long size = 1;
+    try {
+      for (long dim : shape.asArray()) {
+        size = Math.multiplyExact(size, dim);
+      }
+    } catch (ArithmeticException e) {
+      size = Long.MAX_VALUE;
     }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw invalid(name, "has shape " + java.util.Arrays.toString(shape.asArray())
+          + ", too many elements for one request");
+    }
+    return (int) size;
+  }
+
+  private static int typedCount(TensorProto proto, DataType dtype) {
+    return switch (dtype) {
+      case DT_FLOAT -> proto.getFloatValCount();
+      case DT_DOUBLE -> proto.getDoubleValCount();
+      case DT_HALF, DT_BFLOAT16 -> proto.getHalfValCount();
+      case DT_INT32, DT_UINT8 -> proto.getIntValCount();
+      case DT_INT64 -> proto.getInt64ValCount();
+      case DT_BOOL -> proto.getBoolValCount();
+      case DT_STRING -> proto.getStringValCount();
+      default -> 0;
+    };
+  }
+
+  /** The raw content, its length already checked against the shape. */
+  private static ByteBuffer buffer(ByteString content) {
     return content.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private interface Setter {
-    void set(int i);
+    /** Element {@code to} gets the list's value {@code from}. */
+    void set(int to, int from);
   }
 
-  /** n values from a typed list: as many as the shape holds, or one repeated (TF's rule). */
-  private static void fill(String name, int count, int n, Setter each, Runnable repeatFirst) {
-    if (count == n) {
-      for (int i = 0; i < n; i++) {
-        each.set(i);
-      }
-    } else if (count == 1 && n > 1) {
-      repeatFirst.run();
-    } else {
-      throw invalid(name, "has " + count + " values; its shape holds " + n);
+  /**
+   * n values from a typed list, by TensorFlow's rule (Tensor::FromProto): as many as the shape
+   * holds; or fewer, the last one repeated to fill the shape; or none, zeros (the arrays' own).
+   * More than the shape holds was refused before.
+   */
+  private static void fill(int count, int n, Setter each) {
+    if (count == 0) {
+      return;  // a new Java array is zeros or false already; strings are made empty by the caller
+    }
+    for (int i = 0; i < n; i++) {
+      each.set(i, Math.min(i, count - 1));
     }
   }
 

@@ -107,7 +107,7 @@ final class RestApi implements HttpHandler {
         case "predict" -> predict(exchange, target);
         case "classify", "regress" -> {
           try (var call = core.begin(verb.group(4), "REST")) {
-            call.describe(target.model(), "");
+            call.describeModel(target.model());
             throw call.failed(ServingException.invalidArgument(":" + verb.group(4)
                 + " needs a classification or regression signature and tf.Example inputs; this"
                 + " server answers :predict"));
@@ -124,7 +124,7 @@ final class RestApi implements HttpHandler {
       String what = resource.group(4);
       String api = what == null ? "status" : what;
       try (var call = core.begin(api, "REST")) {
-        call.describe(target.model(), "");
+        call.describeModel(target.model());
         try {
           sendJson(exchange, 200, switch (api) {
             case "status" -> status(target);
@@ -260,7 +260,7 @@ final class RestApi implements HttpHandler {
               + " \"instances\" or \"inputs\"");
         }
         String key = signatureKey(request);
-        call.describe(target.model(), key);
+        call.describeModel(target.model());
         boolean rows = request.has("instances");
         if (rows == request.has("inputs")) {
           throw ServingException.invalidArgument(rows
@@ -270,6 +270,7 @@ final class RestApi implements HttpHandler {
         }
         try (Servable servable = core.models().acquire(target)) {
           Predictor predictor = servable.predictor(key);
+          call.describe(servable.name(), key);
           SignatureInfo signature = predictor.signature();
           Map<String, TensorValue> inputs = rows
               ? RequestFormats.fromInstances(request.get("instances"), signature)

@@ -11,8 +11,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The server's metrics in Prometheus's text format, under TensorFlow Serving's metric names
- * where it has one (so its dashboards' queries carry over):
+ * The server's metrics in Prometheus's text format, named after TensorFlow Serving's (the
+ * Prometheus client adds {@code _total} to counters, and latencies are in seconds where TF
+ * Serving's are in microseconds). Model and signature labels name only what the server has:
  *
  * <ul>
  *   <li>{@code :tensorflow:serving:request_count}: requests by model, signature, API ({@code

@@ -63,15 +63,26 @@ public final class ModelConfigFile {
       throw new InvalidConfigException(file + ": line " + e.getLine() + ", column "
           + e.getColumn() + ": " + e.getMessage().replaceFirst("^\\d+:\\d+: ", ""));
     }
-    if (!builder.hasModelConfigList()) {
-      throw new InvalidConfigException(file + ": expected a model_config_list { config { ... } }");
+    Path dir = file.toAbsolutePath().getParent();
+    return fromProto(builder.build(), dir == null ? Path.of("") : dir, file.toString());
+  }
+
+  /**
+   * The models of a ModelServerConfig, as a config file or ModelService's
+   * HandleReloadConfigRequest gives one: relative base paths are taken from {@code dir}, and
+   * errors are one line starting with {@code source}.
+   */
+  public static List<ModelConfig> fromProto(ModelServerConfig config, Path dir, String source)
+      throws InvalidConfigException {
+    if (!config.hasModelConfigList()) {
+      throw new InvalidConfigException(source + ": expected a model_config_list { config { ... } }");
     }
     var configs = new ArrayList<ModelConfig>();
     var names = new TreeMap<String, Integer>();
     int index = 0;
-    for (var entry : builder.getModelConfigList().getConfigList()) {
+    for (var entry : config.getModelConfigList().getConfigList()) {
       index++;
-      String where = file + ": config " + index + (entry.getName().isEmpty() ? ""
+      String where = source + ": config " + index + (entry.getName().isEmpty() ? ""
           : " (" + entry.getName() + ")") + ": ";
       if (entry.getName().isEmpty()) {
         throw new InvalidConfigException(where + "name is missing");
@@ -89,9 +100,8 @@ public final class ModelConfigFile {
             + "\" is not supported; expected \"tensorflow\"");
       }
       Path base = Path.of(entry.getBasePath());
-      Path dir = file.toAbsolutePath().getParent();
-      if (!base.isAbsolute() && dir != null) {
-        base = dir.resolve(base).normalize();
+      if (!base.isAbsolute()) {
+        base = dir.toAbsolutePath().resolve(base).normalize();
       }
       try {
         configs.add(new ModelConfig(entry.getName(), base, policy(entry.getModelVersionPolicy()),
@@ -101,7 +111,7 @@ public final class ModelConfigFile {
       }
     }
     if (configs.isEmpty()) {
-      throw new InvalidConfigException(file + ": model_config_list lists no config");
+      throw new InvalidConfigException(source + ": model_config_list lists no config");
     }
     return configs;
   }

@@ -52,6 +52,12 @@ public final class ModelManager implements AutoCloseable {
     LoadedModel load(Path versionDirectory) throws IOException;
   }
 
+  /** Tries of a version that fails to load, a minute apart; TF Serving's default is 5 retries. */
+  static final int LOAD_TRIES = 6;
+  static final Duration LOAD_RETRY_INTERVAL = Duration.ofMinutes(1);
+
+  private record Failure(int tries, long lastNanos) {}
+
   private final VersionLoader loader;
   private final int warmUpRows;
   private final Consumer<String> events;
@@ -67,8 +73,12 @@ public final class ModelManager implements AutoCloseable {
     final boolean fixed;  // one LoadedModel given by the caller: never polled, never closed
     final NavigableMap<Long, LoadedVersion> serving = new ConcurrentSkipListMap<>();
     final Map<Long, VersionStatus> statuses = new ConcurrentHashMap<>();
-    /** Versions that failed to load; tried again only after leaving the disk or the policy. */
-    final Map<Long, String> failed = new ConcurrentHashMap<>();
+    /**
+     * Versions that failed to load, with their tries: tried again a minute apart, at most {@link
+     * #LOAD_TRIES} times in all (TF Serving's max_num_load_retries and load_retry_interval),
+     * and afresh once they leave the disk or the policy.
+     */
+    final Map<Long, Failure> failed = new ConcurrentHashMap<>();
     volatile String baseDirectoryProblem;
 
     ManagedModel(ModelConfig config, boolean fixed) {
@@ -199,6 +209,13 @@ public final class ModelManager implements AutoCloseable {
           models.put(config.name(), new ManagedModel(config, false));
           events.accept("Added model " + config.name() + " from " + config.basePath()
               + " (versions: " + config.policy() + ")");
+        } else if (!model.fixed && !model.config.basePath().equals(config.basePath())) {
+          // other directories: their versions are other models, whatever their numbers
+          var moved = new ManagedModel(config, false);
+          refresh(moved);
+          models.put(config.name(), moved);
+          model.serving.keySet().forEach(v -> unload(model, v));
+          events.accept("Moved model " + config.name() + " to " + config.basePath());
         } else if (!model.config.equals(config) && !model.fixed) {
           model.config = config;
           events.accept("Updated model " + config.name() + " (versions: " + config.policy()
@@ -252,9 +269,12 @@ public final class ModelManager implements AutoCloseable {
     SortedSet<Long> wanted = config.policy().select(new TreeSet<>(onDisk.keySet()));
     model.failed.keySet().retainAll(wanted);  // a version that left may be tried again
     for (long version : wanted) {
-      if (!model.serving.containsKey(version) && !model.failed.containsKey(version)) {
+      if (!model.serving.containsKey(version) && shouldTry(model, version)) {
         load(model, version, onDisk.get(version));
       }
+    }
+    if (wanted.isEmpty()) {
+      return;  // nothing the policy takes is on disk (yet): keep serving what is loaded
     }
     // A wanted version that failed to load leaves its place to the highest version serving
     // outside the policy: a broken new version never takes the old one down with it.
@@ -275,6 +295,12 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
+  private static boolean shouldTry(ManagedModel model, long version) {
+    Failure failure = model.failed.get(version);
+    return failure == null || (failure.tries() < LOAD_TRIES
+        && System.nanoTime() - failure.lastNanos() >= LOAD_RETRY_INTERVAL.toNanos());
+  }
+
   private void load(ManagedModel model, long version, Path dir) {
     String name = model.config.name();
     model.statuses.put(version, VersionStatus.of(version, State.LOADING));
@@ -284,21 +310,30 @@ public final class ModelManager implements AutoCloseable {
       loaded = loader.load(dir);
     } catch (IOException | RuntimeException e) {
       String error = e.getMessage() == null ? e.toString() : e.getMessage();
-      model.failed.put(version, error);
+      Failure before = model.failed.get(version);
+      model.failed.put(version, new Failure(before == null ? 1 : before.tries() + 1,
+          System.nanoTime()));
       model.statuses.put(version, VersionStatus.failed(version, error));
       events.accept("Failed to load " + name + " version " + version + ": " + error);
       return;
     }
     int runs = 0;
-    if (warmUpRows > 0) {
-      for (String key : loaded.signatures().keySet()) {
-        try {
-          runs += loaded.predictor(key).warmUp(warmUpRows);
-        } catch (RuntimeException zerosRefused) {
-          // a graph may check its inputs' values; that signature warms up on its first requests
+    try {
+      if (warmUpRows > 0) {
+        for (String key : loaded.signatures().keySet()) {
+          try {
+            runs += loaded.predictor(key).warmUp(warmUpRows);
+          } catch (RuntimeException zerosRefused) {
+            // a graph may check its inputs' values; it warms up on its first requests
+          }
         }
       }
+    } catch (Error e) {
+      loaded.close();  // out of memory while warming up: the model must not outlive this
+      model.statuses.put(version, VersionStatus.failed(version, e.toString()));
+      throw e;
     }
+    model.failed.remove(version);
     model.serving.put(version, new LoadedVersion(name, version, loaded, true));
     model.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
     events.accept(String.format(java.util.Locale.ROOT, "Loaded %s version %d in %.2f s%s",
@@ -312,17 +347,20 @@ public final class ModelManager implements AutoCloseable {
       return;
     }
     String name = loaded.name();
-    model.statuses.put(version, VersionStatus.of(version, State.UNLOADING));
+    VersionStatus unloading = VersionStatus.of(version, State.UNLOADING);
+    model.statuses.put(version, unloading);
     loaded.retire(() -> {
-      model.statuses.put(version, VersionStatus.of(version, State.END));
+      // a copy of the same version loaded again meanwhile keeps its own status
+      model.statuses.replace(version, unloading, VersionStatus.of(version, State.END));
       events.accept("Unloaded " + name + " version " + version);
     });
   }
 
+  /** Catches everything: an exception escaping would cancel the periodic task for good. */
   private void pollQuietly() {
     try {
       refresh();
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       events.accept("Polling the model directories failed: " + e);
     }
   }
@@ -330,7 +368,7 @@ public final class ModelManager implements AutoCloseable {
   private void rereadConfigQuietly() {
     try {
       configSource.get().ifPresent(this::reconfigure);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       events.accept("Applying the model config failed, keeping the models served: "
           + e.getMessage());
     }

@@ -21,6 +21,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -154,13 +155,34 @@ class GrpcApiTest {
   }
 
   @Test
-  void oneTypedValueFillsTheWholeShape() {
+  void fewerTypedValuesThanTheShapeAreFilledAsTensorFlowFillsThem() {
     var inputs = typedInputs();
-    inputs.put("f32", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
-        .setTensorShape(GrpcClient.shape(2, 2)).addFloatVal(3f).build());
-    TensorProto out = GrpcClient.output(
-        client.predictions.predict(GrpcClient.request(ECHO, inputs)), "f32_out");
-    assertEquals(java.util.List.of(3f, 3f, 3f, 3f), out.getFloatValList());
+    for (var values : List.of(List.of(3f), List.of(1f, 2f, 3f), List.<Float>of())) {
+      inputs.put("f32", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+          .setTensorShape(GrpcClient.shape(2, 2)).addAllFloatVal(values).build());
+      TensorProto out = GrpcClient.output(
+          client.predictions.predict(GrpcClient.request(ECHO, inputs)), "f32_out");
+      var expected = values.isEmpty() ? List.of(0f, 0f, 0f, 0f)  // none: zeros
+          : values.size() == 1 ? List.of(3f, 3f, 3f, 3f)  // one: everywhere
+          : List.of(1f, 2f, 3f, 3f);  // some: the last one repeated
+      assertEquals(expected, out.getFloatValList(), values.toString());
+    }
+  }
+
+  @Test
+  void shapesTooLargeOrContentOfTheWrongLengthAreRefusedBeforeAnythingIsAllocated() {
+    var huge = typedInputs();
+    huge.put("f32", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(GrpcClient.shape(3037000500L, 3037000500L))
+        .setTensorContent(ByteString.copyFrom(new byte[4])).build());
+    assertEquals("input f32 has shape [3037000500, 3037000500], too many elements for one"
+        + " request", description(() -> client.predictions.predict(GrpcClient.request(ECHO, huge))));
+    var short1 = typedInputs();
+    short1.put("f32", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+        .setTensorShape(GrpcClient.shape(2000000000L, 1))
+        .setTensorContent(ByteString.copyFrom(new byte[1])).build());
+    assertEquals("input f32 has 1 bytes of tensor_content; its shape needs 8000000000",
+        description(() -> client.predictions.predict(GrpcClient.request(ECHO, short1))));
   }
 
   @Test
@@ -209,9 +231,9 @@ class GrpcApiTest {
   void errorsAreTfServingsStatusCodes() {
     var wrongCount = typedInputs();
     wrongCount.put("f32", TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
-        .setTensorShape(GrpcClient.shape(2, 2)).addFloatVal(1).addFloatVal(2).addFloatVal(3)
+        .setTensorShape(GrpcClient.shape(2, 2)).addAllFloatVal(List.of(1f, 2f, 3f, 4f, 5f))
         .build());
-    assertEquals("input f32 has 3 values; its shape holds 4", description(
+    assertEquals("input f32 has 5 values; its shape holds 4", description(
         () -> client.predictions.predict(GrpcClient.request(ECHO, wrongCount))));
     var wrongDtype = typedInputs();
     wrongDtype.put("f64", typedInputs().get("f32"));
@@ -232,7 +254,7 @@ class GrpcApiTest {
     assertEquals(Status.Code.INVALID_ARGUMENT, code(
         () -> client.predictions.predict(GrpcClient.request(noName, typedInputs()))));
     var noSignature = ECHO.toBuilder().setSignatureName("classify").build();
-    assertEquals(Status.Code.INVALID_ARGUMENT, code(
+    assertEquals(Status.Code.FAILED_PRECONDITION, code(
         () -> client.predictions.predict(GrpcClient.request(noSignature, typedInputs()))));
     assertEquals(Status.Code.UNIMPLEMENTED, code(() -> client.predictions.classify(
         ClassificationRequest.newBuilder().setModelSpec(ECHO).build())));

@@ -170,4 +170,63 @@ class ModelManagerTest {
       assertEquals("Servable not found for request: Latest(other)", unknown.getMessage());
     }
   }
+
+  @Test
+  void anEditedConfigFileIsAppliedAtTheNextReread(@TempDir Path dir) throws Exception {
+    VersionDirs.add(dir.resolve("a"), "1");
+    VersionDirs.add(dir.resolve("b"), "3");
+    Path file = dir.resolve("models.config");
+    Files.writeString(file, "model_config_list { config { name: 'a' base_path: 'a' } }");
+    var config = new ModelConfigFile(file);
+    var configs = config.read();
+    try (var models = ModelManager.builder(LoadedModel::load)
+        .pollInterval(Duration.ZERO)
+        .configSource(config.changes(configs, events::add), Duration.ofMillis(100))
+        .start(configs)) {
+      assertEquals(Set.of("a"), models.models());
+      Files.writeString(file, "model_config_list { config { name: 'a' base_path: 'a' }"
+          + " config { name: 'b' base_path: 'b' } }");
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!models.servingVersions("b").equals(Set.of(3L)) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(Set.of(3L), models.servingVersions("b"), events.toString());
+      assertEquals(Set.of(1L), models.servingVersions("a"), "a untouched");
+    }
+  }
+
+  @Test
+  void aNewBasePathServesItsOwnVersionsEvenWithTheSameNumbers(@TempDir Path dir) {
+    VersionDirs.add(dir.resolve("a"), "1");
+    VersionDirs.add(dir.resolve("b"), "1");
+    var config = ModelConfig.of("mnist", dir.resolve("a"));
+    try (var models = manager(config)) {
+      LoadedModel before;
+      try (var servable = models.acquire(VersionRequest.latest("mnist"))) {
+        before = servable.model();
+        assertEquals(dir.resolve("a").resolve("1"), before.directory());
+      }
+      models.reconfigure(List.of(ModelConfig.of("mnist", dir.resolve("b"))));
+      try (var servable = models.acquire(VersionRequest.latest("mnist"))) {
+        assertEquals(dir.resolve("b").resolve("1"), servable.model().directory());
+        assertEquals(7, classify(servable));
+      }
+      assertTrue(before.isClosed(), "the old directory's version was unloaded");
+    }
+  }
+
+  @Test
+  void aBaseDirectoryThatLooksEmptyForAMomentKeepsItsVersionServing(@TempDir Path base)
+      throws Exception {
+    VersionDirs.add(base, "1");
+    try (var models = manager(ModelConfig.of("mnist", base))) {
+      // replaced in place: moved away while the new copy is made
+      Files.move(base.resolve("1"), base.resolve(".old-1"));
+      models.refresh();
+      assertEquals(Set.of(1L), models.servingVersions("mnist"), "still served");
+      try (var servable = models.acquire(VersionRequest.latest("mnist"))) {
+        assertEquals(7, classify(servable));
+      }
+    }
+  }
 }
