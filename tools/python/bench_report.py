@@ -272,29 +272,8 @@ def cmd_table(args):
         ratios.append(("latency-b1-p%d" % pct, ratio(pl, jl), "Python latency over Java's"))
 
     # serving
-    for mode, flag in (("on", "batching on"), ("off", "batching off")):
-        for c in (1, 16, 64):
-            k = "serve.java.%s.c%d" % (mode, c)
-            rps = g(k + ".rps")
-            note = "p50 %s ms, p99 %s ms, %d requests, %d errors" % (
-                fmt_num(g(k + ".p50_ms")), fmt_num(g(k + ".p99_ms")), g(k + ".requests", 0) or 0,
-                g(k + ".errors", 0) or 0)
-            if g(k + ".server_cpu_ms_per_request") is not None:
-                note += ", CPU ms/request: server %s, load generator %s" % (
-                    fmt_num(g(k + ".server_cpu_ms_per_request")),
-                    fmt_num(g(k + ".client_cpu_ms_per_request")))
-            if g(k + ".mean_batch") is not None:
-                note += ", mean batch %s" % fmt_num(g(k + ".mean_batch"))
-            note += busy("serve-" + mode)
-            target = ">=3x batching off" if (c == 16 and mode == "on") else ""
-            rows.append(["serving, %s, concurrency %d" % (flag, c), "req/s", fmt_num(rps),
-                         "n/a", "", fmt_pct(of_ceiling_forward(rps)), "",
-                         fmt_bytes(g("serve.java.%s.rss_bytes" % mode)) if c == 1 else "", "",
-                         target, note])
-    for c in (1, 16, 64):
-        k = "serve.java.grpc.c%d" % c
-        if g(k + ".rps") is None:
-            continue
+    def serving_note(k):
+        """Latency, counts, CPU per request and mean batch of one load level."""
         note = "p50 %s ms, p99 %s ms, %d requests, %d errors" % (
             fmt_num(g(k + ".p50_ms")), fmt_num(g(k + ".p99_ms")), g(k + ".requests", 0) or 0,
             g(k + ".errors", 0) or 0)
@@ -304,7 +283,23 @@ def cmd_table(args):
                 fmt_num(g(k + ".client_cpu_ms_per_request")))
         if g(k + ".mean_batch") is not None:
             note += ", mean batch %s" % fmt_num(g(k + ".mean_batch"))
-        note += "; REST at the same level: %s req/s, p50 %s ms" % (
+        return note
+
+    for mode, flag in (("on", "batching on"), ("off", "batching off")):
+        for c in (1, 16, 64):
+            k = "serve.java.%s.c%d" % (mode, c)
+            rps = g(k + ".rps")
+            note = serving_note(k) + busy("serve-" + mode)
+            target = ">=3x batching off" if (c == 16 and mode == "on") else ""
+            rows.append(["serving, %s, concurrency %d" % (flag, c), "req/s", fmt_num(rps),
+                         "n/a", "", fmt_pct(of_ceiling_forward(rps)), "",
+                         fmt_bytes(g("serve.java.%s.rss_bytes" % mode)) if c == 1 else "", "",
+                         target, note])
+    for c in (1, 16, 64):
+        k = "serve.java.grpc.c%d" % c
+        if g(k + ".rps") is None:
+            continue
+        note = serving_note(k) + "; REST at the same level: %s req/s, p50 %s ms" % (
             fmt_num(g("serve.java.on.c%d.rps" % c)), fmt_num(g("serve.java.on.c%d.p50_ms" % c)))
         rows.append(["serving gRPC, batching on, concurrency %d" % c, "req/s",
                      fmt_num(g(k + ".rps")), "n/a", "", fmt_pct(of_ceiling_forward(g(k + ".rps"))),

@@ -3,13 +3,11 @@ package dev.tfmnist.cli;
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.loader.ModelLocation;
 import dev.tfmnist.server.ModelServer;
-import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.server.models.ModelConfig;
 import dev.tfmnist.server.models.ModelConfigFile;
 import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.VersionRequest;
-import dev.tfmnist.server.models.VersionStatus;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -191,7 +189,7 @@ public final class ServeMnist implements Callable<Integer> {
       for (ModelConfig config : configs) {
         if (models.servingVersions(config.name()).isEmpty()) {
           throw new Cli.RunError(config.basePath() + ": no version of model " + config.name()
-              + " could be loaded: " + loadError(models, config.name()), null);
+              + " could be loaded: " + models.whyNotServing(config.name()), null);
         }
       }
       for (String model : models.models()) {
@@ -206,17 +204,6 @@ public final class ServeMnist implements Callable<Integer> {
       try (var server = configure(ModelServer.builder(models), batching).start()) {
         return serveUntilStopped(server);
       }
-    }
-  }
-
-  /** Why a model has no version serving: the first version's load error, or none on disk. */
-  private static String loadError(ModelManager models, String name) {
-    try {
-      return models.status(VersionRequest.latest(name)).stream()
-          .map(VersionStatus::error).flatMap(java.util.Optional::stream)
-          .findFirst().orElse("no version directory holds a SavedModel");
-    } catch (ServingException noVersionAtAll) {
-      return "no version directory holds a SavedModel";
     }
   }
 

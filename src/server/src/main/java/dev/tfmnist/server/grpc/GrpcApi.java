@@ -44,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * TensorFlow Serving's gRPC services over a {@link ServingCore}: PredictionService (Predict and
@@ -117,132 +118,119 @@ final class GrpcApi {
    */
   private void reloadConfig(ReloadConfigRequest request,
       StreamObserver<ReloadConfigResponse> answer) {
-    try (var call = core.begin("reload_config", ENTRYPOINT)) {
+    handle("reload_config", answer, call -> {
+      List<ModelConfig> configs;
       try {
-        List<ModelConfig> configs;
-        try {
-          configs = ModelConfigFile.fromProto(request.getConfig(), Path.of(""),
-              "ReloadConfigRequest");
-        } catch (ModelConfigFile.InvalidConfigException e) {
-          throw ServingException.invalidArgument(e.getMessage());
-        }
-        ModelManager models = core.models();
-        models.reconfigure(configs);
-        for (ModelConfig config : configs) {
-          if (models.servingVersions(config.name()).isEmpty()) {
-            String why = models.config(config.name()).isEmpty() ? "not served"
-                : loadError(models, config.name());
-            throw new ServingException(ServingException.Code.UNKNOWN, "model " + config.name()
-                + " has no version serving: " + why);
-          }
-        }
-        answer.onNext(ReloadConfigResponse.newBuilder()
-            .setStatus(StatusProto.newBuilder().setErrorCode(0)).build());
-        answer.onCompleted();
-      } catch (RuntimeException e) {
-        answer.onError(status(call.failed(e)));
+        configs = ModelConfigFile.fromProto(request.getConfig(), Path.of(""),
+            "ReloadConfigRequest");
+      } catch (ModelConfigFile.InvalidConfigException e) {
+        throw ServingException.invalidArgument(e.getMessage());
       }
-    }
+      ModelManager models = core.models();
+      models.reconfigure(configs);
+      for (ModelConfig config : configs) {
+        if (models.servingVersions(config.name()).isEmpty()) {
+          throw new ServingException(ServingException.Code.UNKNOWN, "model " + config.name()
+              + " has no version serving: " + models.whyNotServing(config.name()));
+        }
+      }
+      return ReloadConfigResponse.newBuilder()
+          .setStatus(StatusProto.newBuilder().setErrorCode(0)).build();
+    });
   }
 
-  private static String loadError(ModelManager models, String name) {
-    try {
-      return models.status(VersionRequest.latest(name)).stream()
-          .map(VersionStatus::error).flatMap(java.util.Optional::stream).findFirst()
-          .orElse("no version directory holds a SavedModel");
-    } catch (ServingException e) {
-      return e.getMessage();
-    }
-  }
-
-  private void predict(PredictRequest request, StreamObserver<PredictResponse> answer) {
-    try (var call = core.begin("predict", ENTRYPOINT)) {
+  /**
+   * One call of {@code api}: counted and timed, answered with what {@code handler} returns, or
+   * with the gRPC status of TF Serving's code for what it threw.
+   */
+  private <T> void handle(String api, StreamObserver<T> answer,
+      Function<ServingCore.Call, T> handler) {
+    try (var call = core.begin(api, ENTRYPOINT)) {
       Deadline deadline = Context.current().getDeadline();
       if (deadline != null) {
         call.deadlineWithin(deadline.timeRemaining(TimeUnit.NANOSECONDS));
       }
+      T response;
       try {
-        VersionRequest target = target(request.getModelSpec());
-        String key = signatureKey(request.getModelSpec());
-        call.describeModel(target.model());
-        try (Servable servable = core.models().acquire(target)) {
-          Predictor predictor = servable.predictor(key);
-          call.describe(servable.name(), key);
-          if (request.getOutputFilterCount() > 0) {
-            predictor = predictor.withOutputs(
-                request.getOutputFilterList().toArray(String[]::new));
-          }
-          var inputs = new LinkedHashMap<String, TensorValue>();
-          for (Map.Entry<String, ByteString> e : request.getInputsMap().entrySet()) {
-            inputs.put(e.getKey(), TensorProtos.fromBytes(e.getKey(), e.getValue()));
-          }
-          Prediction prediction = call.run(predictor, inputs);
-          var response = PredictResponse.newBuilder().setModelSpec(spec(servable, key));
-          prediction.outputs().forEach((name, value) ->
-              response.putOutputs(name, TensorProtos.toProto(value).toByteString()));
-          answer.onNext(response.build());
-          answer.onCompleted();
-        }
+        response = handler.apply(call);
       } catch (RuntimeException e) {
         answer.onError(status(call.failed(e)));
+        return;
       }
+      answer.onNext(response);
+      answer.onCompleted();
     }
+  }
+
+  private void predict(PredictRequest request, StreamObserver<PredictResponse> answer) {
+    handle("predict", answer, call -> {
+      VersionRequest target = target(request.getModelSpec());
+      String key = signatureKey(request.getModelSpec());
+      call.describeModel(target.model());
+      try (Servable servable = core.models().acquire(target)) {
+        Predictor predictor = servable.predictor(key);
+        call.describe(servable.name(), key);
+        if (request.getOutputFilterCount() > 0) {
+          predictor = predictor.withOutputs(
+              request.getOutputFilterList().toArray(String[]::new));
+        }
+        var inputs = new LinkedHashMap<String, TensorValue>();
+        for (Map.Entry<String, ByteString> e : request.getInputsMap().entrySet()) {
+          inputs.put(e.getKey(), TensorProtos.fromBytes(e.getKey(), e.getValue()));
+        }
+        Prediction prediction = call.run(predictor, inputs);
+        var response = PredictResponse.newBuilder().setModelSpec(spec(servable, key));
+        prediction.outputs().forEach((name, value) ->
+            response.putOutputs(name, TensorProtos.toProto(value).toByteString()));
+        return response.build();
+      }
+    });
   }
 
   private void metadata(GetModelMetadataRequest request,
       StreamObserver<GetModelMetadataResponse> answer) {
-    try (var call = core.begin("metadata", ENTRYPOINT)) {
-      try {
-        VersionRequest target = target(request.getModelSpec());
-        call.describeModel(target.model());
-        if (request.getMetadataFieldCount() == 0) {
-          throw ServingException.invalidArgument(
-              "GetModelMetadataRequest must specify at least one metadata_field");
-        }
-        for (String field : request.getMetadataFieldList()) {
-          if (!field.equals(SIGNATURE_DEF)) {
-            throw ServingException.invalidArgument("Metadata field " + field + " is not"
-                + " supported; the one metadata field is " + SIGNATURE_DEF);
-          }
-        }
-        try (Servable servable = core.models().acquire(target)) {
-          var defs = SignatureDefMap.newBuilder();
-          servable.model().metaGraphDef().getSignatureDefMap()
-              .forEach((key, def) -> defs.putSignatureDef(key, def.toByteString()));
-          answer.onNext(GetModelMetadataResponse.newBuilder()
-              .setModelSpec(spec(servable, ""))
-              .putMetadata(SIGNATURE_DEF, Any.pack(defs.build()))
-              .build());
-          answer.onCompleted();
-        }
-      } catch (RuntimeException e) {
-        answer.onError(status(call.failed(e)));
+    handle("metadata", answer, call -> {
+      VersionRequest target = target(request.getModelSpec());
+      call.describeModel(target.model());
+      if (request.getMetadataFieldCount() == 0) {
+        throw ServingException.invalidArgument(
+            "GetModelMetadataRequest must specify at least one metadata_field");
       }
-    }
+      for (String field : request.getMetadataFieldList()) {
+        if (!field.equals(SIGNATURE_DEF)) {
+          throw ServingException.invalidArgument("Metadata field " + field + " is not"
+              + " supported; the one metadata field is " + SIGNATURE_DEF);
+        }
+      }
+      try (Servable servable = core.models().acquire(target)) {
+        var defs = SignatureDefMap.newBuilder();
+        servable.model().metaGraphDef().getSignatureDefMap()
+            .forEach((key, def) -> defs.putSignatureDef(key, def.toByteString()));
+        return GetModelMetadataResponse.newBuilder()
+            .setModelSpec(spec(servable, ""))
+            .putMetadata(SIGNATURE_DEF, Any.pack(defs.build()))
+            .build();
+      }
+    });
   }
 
   private void status(GetModelStatusRequest request,
       StreamObserver<GetModelStatusResponse> answer) {
-    try (var call = core.begin("status", ENTRYPOINT)) {
-      try {
-        VersionRequest target = target(request.getModelSpec());
-        call.describeModel(target.model());
-        var response = GetModelStatusResponse.newBuilder();
-        for (VersionStatus version : core.models().status(target)) {
-          response.addModelVersionStatus(ModelVersionStatus.newBuilder()
-              .setVersion(version.version())
-              .setState(ModelVersionStatus.State.valueOf(version.state().name()))
-              .setStatus(StatusProto.newBuilder()
-                  // TensorFlow's error codes: 0 OK, 2 UNKNOWN
-                  .setErrorCode(version.error().isPresent() ? 2 : 0)
-                  .setErrorMessage(version.error().orElse(""))));
-        }
-        answer.onNext(response.build());
-        answer.onCompleted();
-      } catch (RuntimeException e) {
-        answer.onError(status(call.failed(e)));
+    handle("status", answer, call -> {
+      VersionRequest target = target(request.getModelSpec());
+      call.describeModel(target.model());
+      var response = GetModelStatusResponse.newBuilder();
+      for (VersionStatus version : core.models().status(target)) {
+        response.addModelVersionStatus(ModelVersionStatus.newBuilder()
+            .setVersion(version.version())
+            .setState(ModelVersionStatus.State.valueOf(version.state().name()))
+            .setStatus(StatusProto.newBuilder()
+                // TensorFlow's error codes: 0 OK, 2 UNKNOWN
+                .setErrorCode(version.error().isPresent() ? 2 : 0)
+                .setErrorMessage(version.error().orElse(""))));
       }
-    }
+      return response.build();
+    });
   }
 
   private void unimplemented(String api, ModelSpec spec, StreamObserver<?> answer) {

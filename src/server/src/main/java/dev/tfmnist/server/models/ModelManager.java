@@ -461,6 +461,21 @@ public final class ModelManager implements AutoCloseable {
     return all;
   }
 
+  /**
+   * Why a model has no version serving, in a phrase: the first load error of its versions, or
+   * that no version directory holds a SavedModel.
+   */
+  public String whyNotServing(String name) {
+    ManagedModel model = models.get(name);
+    if (model == null) {
+      return "no such model";
+    }
+    return model.statuses.values().stream()
+        .sorted(Comparator.comparingLong(VersionStatus::version).reversed())
+        .map(VersionStatus::error).flatMap(Optional::stream)
+        .findFirst().orElse("no version directory holds a SavedModel");
+  }
+
   /** The names of the models served, sorted. */
   public SortedSet<String> models() {
     return new TreeSet<>(models.keySet());
