@@ -24,17 +24,25 @@ public final class ImageFiles {
     } catch (NoSuchFileException e) {
       throw new IOException(file + ": no such file", e);
     }
+    return decode(file.toString(), bytes);
+  }
+
+  /**
+   * Decodes a file's bytes (PNG, JPEG, PGM, ...) read elsewhere, e.g. by Spark; an unreadable or
+   * unknown image is an IOException starting with {@code name}.
+   */
+  public static GrayImage decode(String name, byte[] bytes) throws IOException {
     if (PgmReader.isPgm(bytes)) {
-      return PgmReader.parse(file.toString(), bytes);
+      return PgmReader.parse(name, bytes);
     }
     BufferedImage image;
     try {
       image = ImageIO.read(new ByteArrayInputStream(bytes));
     } catch (IOException | RuntimeException e) {
-      throw new IOException(file + ": unreadable image (" + e.getMessage() + ")", e);
+      throw new IOException(name + ": unreadable image (" + e.getMessage() + ")", e);
     }
     if (image == null) {
-      throw new IOException(file + ": not a PNG, JPEG or PGM image");
+      throw new IOException(name + ": not a PNG, JPEG or PGM image");
     }
     return toGray(image);
   }
