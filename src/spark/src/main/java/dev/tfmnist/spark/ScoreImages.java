@@ -47,6 +47,9 @@ public final class ScoreImages implements Callable<Integer> {
       description = "Images run through the model together (default: ${DEFAULT-VALUE}).")
   int batchSize = 64;
 
+  private static final String OPEN_COST = "spark.sql.files.openCostInBytes";
+  private static final String IMAGE_BYTES = Long.toString(64 * 1024);
+
   private PrintWriter out;
 
   @Override
@@ -64,6 +67,14 @@ public final class ScoreImages implements Callable<Integer> {
       builder.master(master);
     }
     SparkSession spark = builder.getOrCreate();
+    boolean setCost = spark.conf().getOption(OPEN_COST).isEmpty();
+    if (setCost) {
+      // Spark counts each file as 4 MB when packing files into tasks: 32 images a task, and a
+      // task's overhead for every 32 images. Counted as what an image is, files are spread
+      // evenly over the cores (one task per core for a small set), and a large set still gets
+      // many tasks of up to spark.sql.files.maxPartitionBytes each.
+      spark.conf().set(OPEN_COST, IMAGE_BYTES);
+    }
     try {
       var classifier = new SavedModelImageClassifier()
           .setModelPath(model)
@@ -84,6 +95,8 @@ public final class ScoreImages implements Callable<Integer> {
     } finally {
       if (ours) {
         spark.stop();
+      } else if (setCost) {
+        spark.conf().unset(OPEN_COST);  // a session lent by the caller is given back as it was
       }
     }
   }
