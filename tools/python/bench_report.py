@@ -315,19 +315,21 @@ def cmd_table(args):
                            "Java vs Java: gRPC req/s over REST's, batching on"))
 
     # Spark
-    if g("spark.images") is not None:
+    if g("spark.scoreimages.s") is not None:
+        spark_ratio = ratio(g("spark.predictmnist.s"), g("spark.scoreimages.s"))
         rows.append(["Spark local[2]: ScoreImages vs PredictMnist, %d PNG files" % (
                          g("spark.images", 0) or 0), "images/s",
                      fmt_num(g("spark.scoreimages.images_per_s")), "n/a",
-                     fmt_ratio(g("spark.ratio")), "", "", "", "", ">=0.8x PredictMnist",
-                     "PredictMnist in one process %s images/s; warm runs (first: ScoreImages %s s,"
-                     " PredictMnist %s s); session start %s s; %d model load(s) in the JVM" % (
-                         fmt_num(g("spark.predictmnist.images_per_s")),
+                     fmt_ratio(spark_ratio), "", "", "", "", ">=0.8x PredictMnist",
+                     "PredictMnist in one process %s images/s; run %d of each, a JVM each (first"
+                     " runs: ScoreImages %s s, PredictMnist %s s); session start %s s; %d model"
+                     " load(s) in the JVM" % (
+                         fmt_num(g("spark.predictmnist.images_per_s")), g("spark.runs", 0) or 0,
                          fmt_num(g("spark.scoreimages.first_s")),
                          fmt_num(g("spark.predictmnist.first_s")),
                          fmt_num(g("spark.session_start_s")), g("spark.model_loads", 0) or 0)
-                     + busy("spark")])
-        ratios.append(("spark-vs-predictmnist", g("spark.ratio"),
+                     + busy("spark-predictmnist", "spark-scoreimages")])
+        ratios.append(("spark-vs-predictmnist", spark_ratio,
                        "Java vs Java: ScoreImages on local[2] images/s over PredictMnist's"))
 
     # versions swapped under load

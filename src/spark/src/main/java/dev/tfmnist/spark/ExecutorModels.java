@@ -1,5 +1,6 @@
 package dev.tfmnist.spark;
 
+import dev.tfmnist.device.ThreadPools;
 import dev.tfmnist.loader.ImageClassifier;
 import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.loader.ModelLoadException;
@@ -15,6 +16,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * native bundle, which cannot be serialized, reaches every executor.
  */
 public final class ExecutorModels {
+  /**
+   * TensorFlow's intra-op threads per run (default 1). Spark runs a task per core, each with its
+   * own model runs: one thread each keeps the cores busy without the two kinds of threads
+   * fighting over them. TensorFlow takes the pools of a process's first session.
+   */
+  public static final String INTRA_OP_PROPERTY = "tfmnist.spark.intraOpThreads";
+
   private static final ConcurrentHashMap<String, ImageClassifier> CLASSIFIERS =
       new ConcurrentHashMap<>();
   private static final ConcurrentHashMap<String, LoadedModel> MODELS = new ConcurrentHashMap<>();
@@ -39,7 +47,10 @@ public final class ExecutorModels {
   private static ImageClassifier load(String directory) {
     LoadedModel model;
     try {
-      model = LoadedModel.load(Path.of(directory));
+      model = LoadedModel.loader(Path.of(directory))
+          .sessionConfig(new ThreadPools(Integer.getInteger(INTRA_OP_PROPERTY, 1), 1)
+              .sessionConfig())
+          .load();
     } catch (ModelLoadException e) {
       throw new ModelUnavailableException(e.getMessage(), e);
     }

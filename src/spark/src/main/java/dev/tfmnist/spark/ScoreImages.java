@@ -4,9 +4,12 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,7 +56,7 @@ public final class ScoreImages implements Callable<Integer> {
   private PrintWriter out;
 
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     if (batchSize < 1) {
       throw new CommandLine.ParameterException(new CommandLine(this),
           "--batch-size must be at least 1, got " + batchSize);
@@ -67,7 +70,7 @@ public final class ScoreImages implements Callable<Integer> {
       builder.master(master);
     }
     SparkSession spark = builder.getOrCreate();
-    boolean setCost = spark.conf().getOption(OPEN_COST).isEmpty();
+    boolean setCost = !spark.conf().contains(OPEN_COST);  // set by nobody: Spark's default
     if (setCost) {
       // Spark counts each file as 4 MB when packing files into tasks: 32 images a task, and a
       // task's overhead for every 32 images. Counted as what an image is, files are spread
@@ -82,12 +85,16 @@ public final class ScoreImages implements Callable<Integer> {
       Dataset<Row> files = spark.read().format("binaryFile")
           .option("recursiveFileLookup", "true")
           .load(images);
+      // counted while written, not by reading the output again
+      var counts = new Observation("scored");
       classifier.transform(files)
           .select("path", "digit", "probabilities", "error")
+          .observe(counts, functions.count(functions.lit(1)).as("rows"),
+              functions.count(functions.col("error")).as("errors"))
           .write().parquet(output);
-      Dataset<Row> written = spark.read().parquet(output);
-      long scored = written.count();
-      long errors = written.filter("error is not null").count();
+      Map<String, Object> observed = counts.getAsJava();
+      long scored = ((Number) observed.get("rows")).longValue();
+      long errors = ((Number) observed.get("errors")).longValue();
       out.println("scored " + scored + " images" + (errors == 0 ? ""
           : " (" + errors + " not images: see the error column)") + " into " + output);
       out.flush();

@@ -12,11 +12,14 @@ import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * tools/bench's Spark row: the same PNG files (MNIST test images) classified by ScoreImages on
- * {@code local[2]} and by PredictMnist in one process, each run twice in this JVM (the second,
- * warm, run is the one compared; the first is reported too). Prints {@code result KEY VALUE}
- * lines. Usage: {@code SparkScoringBench --model DIR --images N} (MNIST from $MNIST_DIR, else
- * data/mnist).
+ * tools/bench's Spark row, one side per JVM: the same PNG files (MNIST test images) classified
+ * by ScoreImages on {@code local[2]} ({@code --only scoreimages}) or by PredictMnist in one
+ * process ({@code --only predictmnist}), {@code --runs} times (default 3). The last, warm, runs
+ * are compared, as a long job runs; the first, cold, ones are reported too. Separate JVMs,
+ * because TensorFlow keeps a process's first thread pools: PredictMnist's (every core for one
+ * run) and the executors' (one thread per run, a run per core) must not be each other's. Prints
+ * {@code result KEY VALUE} lines. Usage: {@code SparkScoringBench --only WHICH --model DIR
+ * --images N [--runs R]} (MNIST from $MNIST_DIR, else data/mnist).
  */
 public final class SparkScoringBench {
   private SparkScoringBench() {}
@@ -24,10 +27,14 @@ public final class SparkScoringBench {
   public static void main(String[] args) throws Exception {
     String model = TestModels.tf1Model().toString();
     int images = 10_000;
+    int runs = 3;
+    String only = "";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--model" -> model = args[i + 1];
         case "--images" -> images = Integer.parseInt(args[i + 1]);
+        case "--runs" -> runs = Math.max(2, Integer.parseInt(args[i + 1]));
+        case "--only" -> only = args[i + 1];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -42,31 +49,34 @@ public final class SparkScoringBench {
         files.add(file.toString());
       }
       result("spark.images", images);
-
-      double[] predict = new double[2];
-      for (int run = 0; run < 2; run++) {
-        predict[run] = timePredictMnist(model, files);
-      }
-      long t0 = System.nanoTime();
-      SparkSession spark = SparkSession.builder().master("local[2]").appName("SparkScoringBench")
-          .config("spark.ui.enabled", "false").getOrCreate();
-      result("spark.session_start_s", (System.nanoTime() - t0) / 1e9);
-      double[] score = new double[2];
-      try {
-        for (int run = 0; run < 2; run++) {
-          score[run] = timeScoreImages(model, pngs, work.resolve("scores-" + run));
+      result("spark.runs", runs);
+      double[] seconds = new double[runs];
+      switch (only) {
+        case "predictmnist" -> {
+          for (int run = 0; run < runs; run++) {
+            seconds[run] = timePredictMnist(model, files);
+          }
         }
-      } finally {
-        spark.stop();
+        case "scoreimages" -> {
+          long t0 = System.nanoTime();
+          SparkSession spark = SparkSession.builder().master("local[2]")
+              .appName("SparkScoringBench").config("spark.ui.enabled", "false").getOrCreate();
+          result("spark.session_start_s", (System.nanoTime() - t0) / 1e9);
+          try {
+            for (int run = 0; run < runs; run++) {
+              seconds[run] = timeScoreImages(model, pngs, work.resolve("scores-" + run));
+            }
+          } finally {
+            spark.stop();
+          }
+          result("spark.model_loads", ExecutorModels.loads());
+        }
+        default -> throw new IllegalArgumentException("--only predictmnist or scoreimages, got "
+            + only);
       }
-      result("spark.predictmnist.first_s", predict[0]);
-      result("spark.predictmnist.s", predict[1]);
-      result("spark.predictmnist.images_per_s", images / predict[1]);
-      result("spark.scoreimages.first_s", score[0]);
-      result("spark.scoreimages.s", score[1]);
-      result("spark.scoreimages.images_per_s", images / score[1]);
-      result("spark.ratio", predict[1] / score[1]);
-      result("spark.model_loads", ExecutorModels.loads());
+      result("spark." + only + ".first_s", seconds[0]);
+      result("spark." + only + ".s", seconds[runs - 1]);
+      result("spark." + only + ".images_per_s", images / seconds[runs - 1]);
     } finally {
       try (var walk = Files.walk(work)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
