@@ -74,6 +74,9 @@ public final class SparkScoringBench {
         default -> throw new IllegalArgumentException("--only predictmnist or scoreimages, got "
             + only);
       }
+      for (int run = 0; run < runs; run++) {
+        result("spark." + only + ".run" + (run + 1) + "_s", seconds[run]);
+      }
       result("spark." + only + ".first_s", seconds[0]);
       result("spark." + only + ".s", seconds[runs - 1]);
       result("spark." + only + ".images_per_s", images / seconds[runs - 1]);

@@ -207,4 +207,24 @@ class SparkScoringTest {
     assertEquals("ScoreImages: error: " + work.resolve("none") + ": no such directory\n",
         badModel.toString());
   }
+
+  @Test
+  void theTransformerIsAStageOfASparkMlPipeline() {
+    Dataset<Row> files = spark.read().format("binaryFile").load(pngs.toString()).limit(100);
+    var classifier = new SavedModelImageClassifier()
+        .setModelPath(TestModels.tf1Model().toString())
+        .setDigitCol("predicted")
+        .setBatchSize(16);
+    var pipeline = new org.apache.spark.ml.Pipeline()
+        .setStages(new org.apache.spark.ml.PipelineStage[] {classifier});
+    List<Row> rows = pipeline.fit(files).transform(files).select("path", "predicted")
+        .collectAsList();
+    assertEquals(100, rows.size());
+    for (Row row : rows) {
+      assertEquals(predictMnist.get(localPath(row.getString(0))), row.getInt(1));
+    }
+    var copy = classifier.copy(new org.apache.spark.ml.param.ParamMap());
+    assertEquals(classifier.getModelPath(), copy.getModelPath());
+    assertEquals(16, copy.getBatchSize());
+  }
 }
