@@ -484,7 +484,9 @@ public final class ModelManager implements AutoCloseable {
   /** The versions of a model serving now, lowest first; empty for an unknown model. */
   public SortedSet<Long> servingVersions(String name) {
     ManagedModel model = models.get(name);
-    return model == null ? new TreeSet<>() : new TreeSet<>(model.serving.keySet());
+    // not new TreeSet<>(keySet()): from a sorted set it takes size() and then that many
+    // next()s, which throws when the poller unloads a version in between
+    return model == null ? new TreeSet<>() : new TreeSet<>(List.copyOf(model.serving.keySet()));
   }
 
   /** A model's config as served now. */
