@@ -95,8 +95,9 @@ def build_model(seed):
         return tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
 
     def max_pool_2x2(x, name):
-        return tf.raw_ops.MaxPoolV2(input=x, ksize=tf.constant([1, 2, 2, 1]),
-                                    strides=tf.constant([1, 2, 2, 1]), padding="SAME", name=name)
+        # TF1's tf.nn.max_pool: MaxPool with its window in attributes, as Java's MnistCnn
+        return tf.raw_ops.MaxPool(input=x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1],
+                                  padding="SAME", name=name)
 
     # conv1 layer
     w_conv1 = weight("conv1", [5, 5, 1, 32])

@@ -29,7 +29,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * BenchMain train  --data-dir DIR --jmh-log FILE [--quick] [--impls trainer,reuse] [--intra N --inter N]
  * BenchMain infer  --model DIR --data-dir DIR --jmh-log FILE [--quick] [--apis predict,...] [--intra N --inter N]
  * BenchMain eval   --data-dir DIR --chunks 100,1000,10000 [--intra N --inter N]
- * BenchMain profile --data-dir DIR [--what train|infer] [--batch N] [--steps N]
+ * BenchMain profile --data-dir DIR [--what train|infer] [--batch N] [--steps N] [--by type|node]
  * BenchMain load   --url URL --data-dir DIR --concurrency 1,16,64 --seconds S --warmup-seconds W
  * </pre>
  */

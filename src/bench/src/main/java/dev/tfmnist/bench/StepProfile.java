@@ -23,10 +23,10 @@ import org.tensorflow.types.TInt64;
 
 /**
  * Where a step's time goes: TensorFlow's own per-op trace (RunOptions FULL_TRACE) of traced
- * training steps (or forward passes at {@code --batch}), summed by op type, with the share of the
+ * training steps (or forward passes at {@code --batch}), summed by op type (or per node), with the share of the
  * step's wall time. For the analysis behind the proposals, not part of the table:
  *
- * <pre>BenchMain profile --data-dir DIR [--what train|infer] [--batch N] [--steps 10]</pre>
+ * <pre>BenchMain profile --data-dir DIR [--what train|infer] [--batch N] [--steps 10] [--by type|node]</pre>
  *
  * tools/python/bench_tf.py profile prints the same for Python.
  */
@@ -37,6 +37,7 @@ final class StepProfile {
     String what = a.get("what", "train");
     int batch = a.getInt("batch", 100);
     int steps = a.getInt("steps", 10);
+    boolean byNode = a.get("by", "type").equals("node");
     var data = MnistDataset.load(Path.of(a.required("data-dir")));
     var config = BenchMain.threads(a).sessionConfig();
     var trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
@@ -75,7 +76,7 @@ final class StepProfile {
             try (var result = traced ? runner.runAndFetchMetadata() : runner.run()) {
               if (traced) {
                 wallMicros += (System.nanoTime() - t0) / 1e3;
-                add(byOp, result.getMetadata().orElseThrow(), graph);
+                add(byOp, result.getMetadata().orElseThrow(), graph, byNode);
               }
             }
           }
@@ -85,14 +86,15 @@ final class StepProfile {
     }
   }
 
-  private static void add(Map<String, long[]> byOp, RunMetadata metadata, Graph graph) {
+  private static void add(Map<String, long[]> byOp, RunMetadata metadata, Graph graph,
+      boolean byNode) {
     for (var device : metadata.getStepStats().getDevStatsList()) {
       for (NodeExecStats node : device.getNodeStatsList()) {
         String name = node.getNodeName();
         var op = graph.operation(name);
         String type = op != null ? op.type() : name.replaceAll(":.*", "");
         long micros = node.getOpEndRelMicros() - node.getOpStartRelMicros();
-        var entry = byOp.computeIfAbsent(type, k -> new long[2]);
+        var entry = byOp.computeIfAbsent(byNode ? type + " " + name : type, k -> new long[2]);
         entry[0] += micros;
         entry[1]++;
       }
@@ -112,7 +114,7 @@ final class StepProfile {
       if (ms < 0.05) {
         continue;
       }
-      System.out.printf(Locale.ROOT, "  %-28s %8.2f ms/step  %5.1f%%  %4d ops/step%n", e.getKey(),
+      System.out.printf(Locale.ROOT, "  %-40s %8.2f ms/step  %5.1f%%  %4d ops/step%n", e.getKey(),
           ms, 100.0 * e.getValue()[0] / total, e.getValue()[1] / steps);
     }
   }

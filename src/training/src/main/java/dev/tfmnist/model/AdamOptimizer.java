@@ -25,23 +25,34 @@ public final class AdamOptimizer {
 
   private AdamOptimizer() {}
 
-  /** Adds the update of every float variable in {@code graph} that lowers {@code loss}. */
-  public static Op minimize(Graph graph, Operand<TFloat32> loss, float learningRate, String name) {
+  /**
+   * Adds the update of the model's variables ({@link GraphNames#VARIABLES}, in that order) by
+   * {@code gradients}, given in the same order.
+   */
+  public static Op apply(Graph graph, List<Output<?>> gradients, float learningRate, String name) {
     var tf = Ops.create(graph);
-    var variables = trainableVariables(graph);
-    Output<?>[] gradients = graph.addGradients(loss.asOutput(), variables.toArray(new Output<?>[0]));
+    var variables = new ArrayList<Output<TFloat32>>();
+    for (String variableName : GraphNames.VARIABLES) {
+      @SuppressWarnings("unchecked")
+      var variable = (Output<TFloat32>) (Output<?>) graph.operation(variableName).output(0);
+      variables.add(variable);
+    }
+    if (gradients.size() != variables.size()) {
+      throw new IllegalArgumentException(variables.size() + " gradients expected, got "
+          + gradients.size());
+    }
 
     var beta1Power = NamedVariable.create(graph, tf, "beta1_power", tf.constant(BETA1));
     var beta2Power = NamedVariable.create(graph, tf, "beta2_power", tf.constant(BETA2));
     // Updates write the variables in place, and some gradients read those variables (the fc1
     // gradient reads fc2/weights): every update waits for every gradient, or steps are not
     // reproducible.
-    var adam = tf.withSubScope("Adam").withControlDependencies(List.<Op>of(gradients));
+    var adam = tf.withSubScope("Adam").withControlDependencies(gradients.stream().<Op>map(g -> g).toList());
     var updates = new ArrayList<Op>();
     for (int i = 0; i < variables.size(); i++) {
       Output<TFloat32> variable = variables.get(i);
       @SuppressWarnings("unchecked")
-      var gradient = (Output<TFloat32>) gradients[i];
+      var gradient = (Output<TFloat32>) gradients.get(i);
       String slot = variable.op().name() + "/Adam";
       var m = NamedVariable.create(graph, tf, slot, tf.zerosLike(variable));
       var v = NamedVariable.create(graph, tf, slot + "_1", tf.zerosLike(variable));
@@ -55,15 +66,4 @@ public final class AdamOptimizer {
     return tf.withControlDependencies(List.of(advance1, advance2)).withName(name).noOp();
   }
 
-  @SuppressWarnings("unchecked")
-  private static List<Output<TFloat32>> trainableVariables(Graph graph) {
-    var variables = new ArrayList<Output<TFloat32>>();
-    for (var it = graph.operations(); it.hasNext(); ) {
-      var op = it.next();
-      if (op.type().equals("VariableV2") && TFloat32.class.equals(op.output(0).type())) {
-        variables.add((Output<TFloat32>) (Output<?>) op.output(0));
-      }
-    }
-    return variables;
-  }
 }

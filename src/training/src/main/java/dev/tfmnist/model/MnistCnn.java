@@ -2,9 +2,11 @@ package dev.tfmnist.model;
 
 import static dev.tfmnist.model.GraphNames.*;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -36,6 +38,8 @@ public final class MnistCnn {
 
   private final Graph graph;
   private final Ops tf;
+  /** The four layers, input to output, for the backward pass. */
+  private final List<Layer> layers = new ArrayList<>();
   private final long seed;
   private long nextSeed2 = 1;
 
@@ -56,26 +60,26 @@ public final class MnistCnn {
     // conv1 layer
     var wConv1 = weightVariable(CONV1, 5, 5, 1, 32);         // patch 5x5, in size 1, out size 32
     var bConv1 = biasVariable(CONV1, 32);
-    var hConv1 = relu(H_CONV1, tf.math.add(conv2d(xImage, wConv1), bConv1));            // [n, 28, 28, 32]
+    var hConv1 = layer(H_CONV1, conv2d(xImage, wConv1), wConv1, bConv1);               // [n, 28, 28, 32]
     var hPool1 = maxPool2x2(H_POOL1, hConv1);                                           // [n, 14, 14, 32]
 
     // conv2 layer
     var wConv2 = weightVariable(CONV2, 5, 5, 32, 64);        // patch 5x5, in size 32, out size 64
     var bConv2 = biasVariable(CONV2, 64);
-    var hConv2 = relu(H_CONV2, tf.math.add(conv2d(hPool1, wConv2), bConv2));            // [n, 14, 14, 64]
+    var hConv2 = layer(H_CONV2, conv2d(hPool1, wConv2), wConv2, bConv2);               // [n, 14, 14, 64]
     var hPool2 = maxPool2x2(H_POOL2, hConv2);                                           // [n, 7, 7, 64]
 
     // fc1 layer
     var wFc1 = weightVariable(FC1, 7 * 7 * 64, 1024);
     var bFc1 = biasVariable(FC1, 1024);
     var hPool2Flat = tf.withName(H_POOL2_FLAT).reshape(hPool2, dims(-1, 7 * 7 * 64));   // [n, 3136]
-    var hFc1 = relu(H_FC1, tf.math.add(tf.linalg.matMul(hPool2Flat, wFc1), bFc1));      // [n, 1024]
+    var hFc1 = layer(H_FC1, tf.linalg.matMul(hPool2Flat, wFc1), wFc1, bFc1);        // [n, 1024]
     var hFc1Drop = dropout(hFc1);                                                       // [n, 1024]
 
     // fc2 layer
     var wFc2 = weightVariable(FC2, 1024, 10);
     var bFc2 = biasVariable(FC2, 10);
-    logits = tf.withName(LOGITS).math.add(tf.linalg.matMul(hFc1Drop, wFc2), bFc2);      // [n, 10]
+    logits = layer(LOGITS, tf.linalg.matMul(hFc1Drop, wFc2), wFc2, bFc2);        // [n, 10]
     prediction = tf.withName(PREDICTION).nn.softmax(logits);                            // [n, 10]
     classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));             // [n]
   }
@@ -89,11 +93,91 @@ public final class MnistCnn {
       case STABLE -> tf.nn.softmaxCrossEntropyWithLogits(logits, ys).loss();
     };                                                                                  // [n]
     var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(perImage, tf.constant(0));  // []
-    var trainStep = AdamOptimizer.minimize(graph, crossEntropy, learningRate, TRAIN_STEP);
+    var trainStep = AdamOptimizer.apply(graph, gradients(crossEntropy), learningRate, TRAIN_STEP);
     var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));           // [n]
     var accuracy = tf.withName(ACCURACY)
         .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));            // []
     return new Training(ys, crossEntropy, trainStep, accuracy);
+  }
+
+  /**
+   * {@code product + biases}, through a ReLU named {@code name}; the output layer ({@code logits})
+   * has no ReLU and its Add is named {@code name}.
+   */
+  private Operand<TFloat32> layer(String name, Operand<TFloat32> product,
+      Operand<TFloat32> weights, Operand<TFloat32> biases) {
+    boolean output = name.equals(LOGITS);
+    var sum = (output ? tf.withName(name) : tf).math.add(product, biases);
+    var activation = output ? null : relu(name, sum);
+    layers.add(new Layer(product, weights.asOutput(), biases.asOutput(), activation));
+    return output ? sum : activation;
+  }
+
+  /** A layer as the backward pass sees it; {@code activation} is null for the output layer. */
+  private record Layer(Operand<TFloat32> product, Output<?> weights, Output<?> biases,
+      Operand<TFloat32> activation) {}
+
+  /**
+   * The gradient of {@code loss} for each variable, in {@link GraphNames#VARIABLES} order,
+   * layer by layer from the output down.
+   *
+   * <p>Why not one {@code graph.addGradients(loss, variables)}: TensorFlow's C++ gradient
+   * functions, which TensorFlow Java uses, read the pre-activation {@code product + biases} (the
+   * ReLU's gradient takes the ReLU's input, the Add's takes the Shape of the product), so those
+   * tensors get a second consumer and Grappler cannot fuse Conv2D/MatMul + Add + ReLU into one
+   * oneDNN op, as it does for Python's graph. Here each layer's bias Add and ReLU are
+   * differentiated by hand with the ops TensorFlow would use (ReluGrad on the ReLU's output,
+   * which has the same sign; the bias gradient a Sum over the broadcast axes; the product's
+   * gradient the incoming one, which the Add's gradient only copies), and TensorFlow
+   * differentiates the rest: the same values, bit for bit, from a graph Grappler can fuse.
+   */
+  List<Output<?>> gradients(Operand<TFloat32> loss) {
+    var byVariable = new java.util.HashMap<String, Output<?>>();
+    Output<?> upstream = null;  // d loss / d (the layer's output), from the layer above
+    for (int i = layers.size() - 1; i >= 0; i--) {
+      var layer = layers.get(i);
+      // the output layer's comes from the loss's own ops (softmax, log, mean) down to the logits
+      Output<?> outputGradient = upstream != null ? upstream : addGradients(loss, null, logits)[0];
+      Output<?> sumGradient = layer.activation() == null ? outputGradient
+          : tf.nn.reluGrad(cast(outputGradient), layer.activation()).asOutput();
+      int rank = layer.product().shape().numDimensions();
+      var batchAxes = new int[rank - 1];
+      for (int a = 0; a < batchAxes.length; a++) {
+        batchAxes[a] = a;
+      }
+      byVariable.put(layer.biases().op().name(),
+          tf.sum(cast(sumGradient), tf.constant(batchAxes)).asOutput());
+      // the product's gradient is the sum's: the weights', and the input's down to the layer
+      // below's output (through pooling, reshaping and dropout)
+      Output<?>[] targets = i == 0
+          ? new Output<?>[] {layer.weights()}
+          : new Output<?>[] {layer.weights(), layers.get(i - 1).activation().asOutput()};
+      var found = addGradients(layer.product(), sumGradient, targets);
+      byVariable.put(layer.weights().op().name(), found[0]);
+      upstream = i == 0 ? null : found[1];
+    }
+    return GraphNames.VARIABLES.stream().<Output<?>>map(byVariable::get).toList();
+  }
+
+  private int gradientCalls;
+
+  private Output<?>[] addGradients(Operand<?> y, Output<?> dy, Operand<?>... xs) {
+    var x = new Output<?>[xs.length];
+    for (int i = 0; i < xs.length; i++) {
+      x[i] = xs[i].asOutput();
+    }
+    return addGradients(y, dy, x);
+  }
+
+  private Output<?>[] addGradients(Operand<?> y, Output<?> dy, Output<?>[] x) {
+    String prefix = "gradients" + (gradientCalls++ == 0 ? "" : "_" + (gradientCalls - 1));
+    return graph.addGradients(prefix, new Output<?>[] {y.asOutput()}, x,
+        dy == null ? null : new Output<?>[] {dy});
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Operand<TFloat32> cast(Output<?> output) {
+    return (Operand<TFloat32>) (Operand<?>) output;
   }
 
   private Operand<TFloat32> weightVariable(String layer, long... shape) {
@@ -115,9 +199,19 @@ public final class MnistCnn {
     return tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "SAME");
   }
 
+  /**
+   * TF1's {@code tf.nn.max_pool}: the MaxPool op with its window in attributes, not the MaxPoolV2
+   * that TensorFlow Java's {@code nn.maxPool} makes. oneDNN runs MaxPool and its gradient, Eigen
+   * the V2 ones: MaxPoolGradV2 took 5.5 ms of a 31 ms training step, MaxPoolGrad takes 1.0 ms,
+   * with the same values.
+   */
   private Operand<TFloat32> maxPool2x2(String name, Operand<TFloat32> x) {
-    return tf.withName(name).nn.maxPool(
-        x, tf.constant(new int[] {1, 2, 2, 1}), tf.constant(new int[] {1, 2, 2, 1}), "SAME");
+    return graph.opBuilder("MaxPool", tf.withName(name).scope().makeOpName("MaxPool"), tf.scope())
+        .addInput(x.asOutput())
+        .setAttr("ksize", new long[] {1, 2, 2, 1})
+        .setAttr("strides", new long[] {1, 2, 2, 1})
+        .setAttr("padding", "SAME")
+        .build().<TFloat32>output(0);
   }
 
   private Operand<TFloat32> relu(String name, Operand<TFloat32> x) {
