@@ -239,6 +239,25 @@ def cmd_table(args):
                  + busy("job-java", "job-python")])
     ratios.append(("job-wall-time", ratio(pw, jw), "Python wall time over Java's"))
 
+    # the whole job against the original program itself
+    jo = g("original.trainmnist.wall_s")
+    po = g("original.seed_program.wall_s")
+    if jo is not None or po is not None:
+        full_floor = (JOB_STEPS * TRAIN_STEP_GFLOP
+                      + JOB_EVALS * TEST_IMAGES * FORWARD_MFLOP_PER_IMAGE / 1000) * 1e9 / ceil_flops
+        rows.append(["whole job: TrainMnist (defaults) vs seed_program.py unmodified", "s",
+                     fmt_num(jo), fmt_num(po), fmt_ratio(ratio(po, jo)),
+                     fmt_pct(ratio(full_floor, jo)), fmt_pct(ratio(full_floor, po)),
+                     fmt_bytes(g("original.trainmnist.rss_bytes")),
+                     fmt_bytes(g("original.seed_program.rss_bytes")), ">=1.25x",
+                     "ratio = original wall / Java wall, medians of %d alternating rounds; final "
+                     "accuracy %s vs %s (the original seeds nothing); FLOP floor %s s"
+                     % (int(g("original.trainmnist.wall_s.rounds", 1)),
+                        fmt_num(g("original.trainmnist.final_accuracy")),
+                        fmt_num(g("original.seed_program.final_accuracy")), fmt_num(full_floor))
+                     + busy(*["original-java-r1", "original-python-r1"])])
+        ratios.append(("job-vs-original", ratio(po, jo), "the original program's wall time over TrainMnist's"))
+
     # in-process inference
     for batch in (1, 32, 1000):
         ji = g("infer.java.predict.b%d.images_per_s" % batch)
@@ -371,13 +390,15 @@ def cmd_table(args):
           % (TRAIN_STEP_GFLOP, FORWARD_MFLOP_PER_IMAGE, fmt_num(ceiling)))
     if quick:
         print("quick mode: short JMH/Python iterations, serving %s s per level, job = %d steps + "
-              "%d evaluations instead of 1000 + 20 (its FLOP floor scaled to match)"
+              "%d evaluations instead of 1000 + 20 (its FLOP floor scaled to match); one round of "
+              "the whole job against the original program"
               % (args.serve_seconds or "?", steps, evals))
     print()
     print(render(rows))
     print()
     print("# ratio lines: higher is better for Java. training, inference-bN: Java/Python "
-          "throughput; job-wall-time, latency-*: Python time / Java time; "
+          "throughput; job-wall-time, latency-*: Python time / Java time; job-vs-original: "
+          "seed_program.py's time / TrainMnist's; "
           "serving-*-batching-vs-off: Java with batching / Java without (not a Python comparison)")
     missing = []
     for name, value, _ in ratios:

@@ -253,6 +253,8 @@ def cmd_profile(args):
             for device in metadata.step_stats.dev_stats:
                 for node in device.node_stats:
                     kind = types.get(node.node_name, node.node_name.split(":")[0])
+                    if args.by == "node":
+                        kind += " " + node.node_name
                     by_op[kind][0] += node.op_end_rel_micros - node.op_start_rel_micros
                     by_op[kind][1] += 1
     total = sum(v[0] for v in by_op.values())
@@ -262,7 +264,7 @@ def cmd_profile(args):
     for kind, (micros, count) in sorted(by_op.items(), key=lambda kv: -kv[1][0]):
         if micros / n / 1e3 < 0.05:
             continue
-        print("  %-28s %8.2f ms/step  %5.1f%%  %4d ops/step" % (
+        print("  %-40s %8.2f ms/step  %5.1f%%  %4d ops/step" % (
             kind, micros / n / 1e3, 100.0 * micros / total, count // n))
 
 
@@ -310,6 +312,8 @@ def parser():
     q.add_argument("--what", choices=("train", "infer"), default="train")
     q.add_argument("--batch", type=_positive_int, default=100)
     q.add_argument("--steps", type=_positive_int, default=10)
+    q.add_argument("--by", choices=("type", "node"), default="type",
+                   help="sum the op times by op type (default) or list every node")
     threads(q)
 
     q = sub.add_parser("infer", help="tf.saved_model.load inference")
