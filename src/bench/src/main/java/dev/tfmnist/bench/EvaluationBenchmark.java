@@ -49,7 +49,7 @@ public class EvaluationBenchmark {
     data = MnistDataset.load(Path.of(dataDir));
     var o = TrainingConfig.ORIGINAL;
     trainer = new MnistTrainer(new TrainingConfig(o.steps(), o.batchSize(), o.learningRate(),
-        o.keepProb(), o.evalEvery(), o.seed(), o.loss(), evalChunk, intraOpThreads,
+        o.keepProb(), o.evalEvery(), o.seed(), o.loss(), o.architecture(), evalChunk, intraOpThreads,
         interOpThreads));
   }
 

@@ -79,7 +79,7 @@ public class TrainingBenchmark {
     var original = TrainingConfig.ORIGINAL;
     var config = new TrainingConfig(original.steps(), BATCH, original.learningRate(),
         original.keepProb(), original.evalEvery(), original.seed(), original.loss(),
-        original.evalChunk(), intraOpThreads, interOpThreads);
+        original.architecture(), original.evalChunk(), intraOpThreads, interOpThreads);
     sampler = new BatchSampler(data.train().count(), config.seed());
     indices = new int[BATCH];
     xs = new float[BATCH * MnistSplit.PIXELS];

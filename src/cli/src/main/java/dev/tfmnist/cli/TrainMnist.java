@@ -4,6 +4,7 @@ import dev.tfmnist.data.DataDirectory;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistFetcher;
 import dev.tfmnist.device.ThreadPools;
+import dev.tfmnist.model.Architecture;
 import dev.tfmnist.model.Loss;
 import dev.tfmnist.model.MnistCnn;
 import dev.tfmnist.model.ModelSummary;
@@ -66,6 +67,12 @@ public final class TrainMnist implements Callable<Integer> {
   @Option(names = "--loss", paramLabel = "original|stable", description = "original: mean(-sum(ys * log(softmax))), as the seed program; stable: fused softmax cross-entropy on the logits (default: original).")
   String loss = "original";
 
+  @Option(names = "--pooling", paramLabel = "max|mean", description = "How the two 2x2 pools reduce a window: max, as the seed program, or mean (default: max).")
+  String pooling = "max";
+
+  @Option(names = "--padding", paramLabel = "same|valid", description = "Edges of the convolutions and pools: same pads them, as the seed program (28x28 -> 14 -> 7); valid uses whole windows only (28 -> 24 -> 12 -> 8 -> 4) (default: same).")
+  String padding = "same";
+
   @Option(names = "--data-dir", paramLabel = "DIR", description = "MNIST directory (default: $MNIST_DIR, else data/mnist); missing files are downloaded.")
   Path dataDir;
 
@@ -108,8 +115,8 @@ public final class TrainMnist implements Callable<Integer> {
     if (summaryOnly) {
       tensorFlow.configureLog();
       try (var graph = new Graph()) {
-        new MnistCnn(graph, seed);
-        printSummary(ModelSummary.of(graph), config);
+        new MnistCnn(graph, seed, config.architecture());
+        printSummary(ModelSummary.of(graph, config.architecture()), config);
       }
       return 0;
     }
@@ -170,7 +177,8 @@ public final class TrainMnist implements Callable<Integer> {
   private TrainingConfig config(ThreadPools threads) {
     try {
       return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
-          parseLoss(loss), ORIGINAL.evalChunk(), threads.intraOpThreads(),
+          parseLoss(loss), new Architecture(parsePooling(pooling), parsePadding(padding)),
+          ORIGINAL.evalChunk(), threads.intraOpThreads(),
           threads.interOpThreads());
     } catch (InvalidSettingException e) {
       String option = switch (e.setting()) {
@@ -255,6 +263,7 @@ public final class TrainMnist implements Callable<Integer> {
 
   private void printSummary(ModelSummary summary, TrainingConfig config) {
     out.print(summary.table());
+    out.print(summary.convolutionTable());
     out.print(summary.memoryEstimate(config.batchSize()));
     out.flush();
   }
@@ -284,6 +293,24 @@ public final class TrainMnist implements Callable<Integer> {
       case "stable" -> Loss.STABLE;
       default -> throw new IllegalArgumentException(
           "--loss must be original or stable, got '" + value + "'");
+    };
+  }
+
+  private static Architecture.Pooling parsePooling(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "max" -> Architecture.Pooling.MAX;
+      case "mean" -> Architecture.Pooling.MEAN;
+      default -> throw new IllegalArgumentException(
+          "--pooling must be max or mean, got '" + value + "'");
+    };
+  }
+
+  private static Architecture.Padding parsePadding(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "same" -> Architecture.Padding.SAME;
+      case "valid" -> Architecture.Padding.VALID;
+      default -> throw new IllegalArgumentException(
+          "--padding must be same or valid, got '" + value + "'");
     };
   }
 

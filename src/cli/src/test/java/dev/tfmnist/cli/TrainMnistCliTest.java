@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class TrainMnistCliTest {
 
@@ -71,7 +73,7 @@ class TrainMnistCliTest {
     var run = run("--help");
     assertEquals(0, run.exitCode());
     for (String option : new String[] {"--steps", "--batch-size", "--learning-rate", "--keep-prob",
-        "--eval-every", "--seed", "--data-dir", "--export-dir"}) {
+        "--eval-every", "--seed", "--pooling", "--padding", "--data-dir", "--export-dir"}) {
       assertTrue(run.out().contains(option), option + " missing from --help");
     }
   }
@@ -99,6 +101,47 @@ class TrainMnistCliTest {
     assertEquals("", run.err(), "unexpected output on stderr");
   }
 
+  /**
+   * Each pooling and padding trains, exports and reloads: PredictMnist's accuracy on the exported
+   * model is TrainMnist's final one, and the network has the parameters its shapes give.
+   */
+  @ParameterizedTest(name = "--pooling {0} --padding {1}")
+  @CsvSource({"max, same, '3,274,634'", "max, valid, '1,111,946'", "mean, same, '3,274,634'",
+      "mean, valid, '1,111,946'"})
+  void everyPoolingAndPaddingTrainsExportsAndReloadsWithTheSameAccuracy(String pooling,
+      String padding, String parameters, @TempDir Path dir) {
+    var train = run("--data-dir", TestData.mnistDir().toString(), "--steps", "30",
+        "--eval-every", "1000", "--pooling", pooling, "--padding", padding,
+        "--export-dir", dir.toString(), "--progress", "none");
+    assertEquals(0, train.exitCode(), train.err());
+    assertTrue(train.out().contains("Total params: " + parameters + " "), train.out());
+    String accuracy = train.out().lines().filter(l -> l.startsWith("final test accuracy "))
+        .findFirst().orElseThrow().substring("final test accuracy ".length());
+    assertTrue(Double.parseDouble(accuracy) > 0.3, "30 steps should beat chance: " + accuracy);
+    var predict = CliRun.of(PredictMnist::run, "--model", dir.resolve("1").toString(),
+        "--device", "cpu", "--data-dir", TestData.mnistDir().toString());
+    assertEquals(0, predict.exitCode(), predict.err());
+    assertEquals("test accuracy " + accuracy, predict.out().strip());
+  }
+
+  @Test
+  void unknownPoolingOrPaddingIsOneLineAndExitCode2() {
+    assertOneLineError(run("--pooling", "min"), 2, "--pooling must be max or mean, got 'min'");
+    assertOneLineError(run("--padding", "full"), 2, "--padding must be same or valid, got 'full'");
+  }
+
+  @Test
+  void summaryOfValidMeanShowsItsShapesParametersAndTheWeightArgument() {
+    var run = run("--summary", "--pooling", "mean", "--padding", "valid");
+    assertEquals(0, run.exitCode(), run.err());
+    for (String row : new String[] {"(mean pooling, VALID padding)", "(None, 24, 24, 32)",
+        "pool1 (AveragePooling2D)", "(None, 4, 4, 64)", "flatten (Reshape)           (None, 1024)",
+        "1,049,600", "Total params: 1,111,946",
+        " conv1  28x28x1 -> 24x24x32             14,450,688             460,800             800"}) {
+      assertTrue(run.out().contains(row), "missing '" + row + "' in\n" + run.out());
+    }
+  }
+
   @Test
   void summaryPrintsTheLayerTableAndExitsWithoutTraining() {
     var run = run("--summary");
@@ -108,7 +151,8 @@ class TrainMnistCliTest {
         "pool1 (MaxPooling2D)", "(None, 14, 14, 32)", "conv2 (Conv2D+ReLU)", "(None, 14, 14, 64)",
         "51,264", "(None, 7, 7, 64)", "fc1 (Dense+ReLU)", "(None, 1024)", "3,212,288",
         "fc2 (Dense+Softmax)", "(None, 10)", "10,250", "Total params: 3,274,634 (12.49 MB)",
-        "article's rule (batch x weights x 12 B) 3.66 GB"}) {
+        "article's rule (batch x weights x 12 B) 3.66 GB",
+        " conv2  14x14x32 -> 14x14x64            78,675,968          10,035,200          51,200"}) {
       assertTrue(out.contains(row), "missing '" + row + "' in\n" + out);
     }
     assertFalse(out.contains("step 0"), "--summary trained");
@@ -164,7 +208,7 @@ class TrainMnistCliTest {
     var run = run("--data-dir", TestData.mnistDir().toString(), "--steps", "0", "--device", "cpu",
         "--export-dir", dir.toString(), "--progress", "none");
     assertEquals(0, run.exitCode(), run.err());
-    assertTrue(run.out().startsWith("Model: \"mnist_cnn\"\n"), run.out());
+    assertTrue(run.out().startsWith("Model: \"mnist_cnn\" (max pooling, SAME padding)\n"), run.out());
     var deviceLines = run.out().lines().filter(line -> line.contains("CPU")).toList();
     assertEquals(List.of("Running on: CPU (TensorFlow 2.18.0, "
         + (DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build)"), deviceLines, run.out());

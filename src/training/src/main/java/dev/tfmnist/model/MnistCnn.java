@@ -41,13 +41,23 @@ public final class MnistCnn {
   /** The four layers, input to output, for the backward pass. */
   private final List<Layer> layers = new ArrayList<>();
   private final long seed;
+  private final Architecture architecture;
   private long nextSeed2 = 1;
 
-  /** Builds the inference graph, xs -> prediction; {@code seed} fixes the initial weights. */
+  /** The original program's network: max pooling, SAME padding. */
   public MnistCnn(Graph graph, long seed) {
+    this(graph, seed, Architecture.ORIGINAL);
+  }
+
+  /**
+   * Builds the inference graph, xs -> prediction; {@code seed} fixes the initial weights,
+   * {@code architecture} the pooling and padding (shapes below are SAME's, VALID's after them).
+   */
+  public MnistCnn(Graph graph, long seed, Architecture architecture) {
     this.graph = graph;
     this.tf = Ops.create(graph);
     this.seed = seed;
+    this.architecture = architecture;
 
     xs = tf.withName(XS).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 784)));
                                                                                         // [n, 784]
@@ -55,33 +65,38 @@ public final class MnistCnn {
                                                                                         // []
     dropoutSeed = tf.withName(DROPOUT_SEED)
         .placeholderWithDefault(tf.constant(new long[] {0, 0}), Shape.of(2));           // [2]
-    var xImage = tf.withName(X_IMAGE).reshape(xs, dims(-1, 28, 28, 1));                 // [n, 28, 28, 1]
+    var xImage = tf.withName(X_IMAGE).reshape(xs, dims(-1, 28, 28, 1));        // [n, 28, 28, 1]
 
     // conv1 layer
     var wConv1 = weightVariable(CONV1, 5, 5, 1, 32);         // patch 5x5, in size 1, out size 32
     var bConv1 = biasVariable(CONV1, 32);
-    var hConv1 = layer(H_CONV1, conv2d(xImage, wConv1), wConv1, bConv1);               // [n, 28, 28, 32]
-    var hPool1 = maxPool2x2(H_POOL1, hConv1);                                           // [n, 14, 14, 32]
+    var hConv1 = layer(H_CONV1, conv2d(xImage, wConv1), wConv1, bConv1);       // [n, 28, 28, 32] VALID 24
+    var hPool1 = pool2x2(H_POOL1, hConv1);                                     // [n, 14, 14, 32] VALID 12
 
     // conv2 layer
     var wConv2 = weightVariable(CONV2, 5, 5, 32, 64);        // patch 5x5, in size 32, out size 64
     var bConv2 = biasVariable(CONV2, 64);
-    var hConv2 = layer(H_CONV2, conv2d(hPool1, wConv2), wConv2, bConv2);               // [n, 14, 14, 64]
-    var hPool2 = maxPool2x2(H_POOL2, hConv2);                                           // [n, 7, 7, 64]
+    var hConv2 = layer(H_CONV2, conv2d(hPool1, wConv2), wConv2, bConv2);       // [n, 14, 14, 64] VALID 8
+    var hPool2 = pool2x2(H_POOL2, hConv2);                                     // [n, 7, 7, 64]   VALID 4
 
     // fc1 layer
-    var wFc1 = weightVariable(FC1, 7 * 7 * 64, 1024);
+    int flat = (int) (hPool2.shape().size(1) * hPool2.shape().size(2) * 64);   // 7*7*64, VALID 4*4*64
+    var wFc1 = weightVariable(FC1, flat, 1024);
     var bFc1 = biasVariable(FC1, 1024);
-    var hPool2Flat = tf.withName(H_POOL2_FLAT).reshape(hPool2, dims(-1, 7 * 7 * 64));   // [n, 3136]
-    var hFc1 = layer(H_FC1, tf.linalg.matMul(hPool2Flat, wFc1), wFc1, bFc1);        // [n, 1024]
-    var hFc1Drop = dropout(hFc1);                                                       // [n, 1024]
+    var hPool2Flat = tf.withName(H_POOL2_FLAT).reshape(hPool2, dims(-1, flat)); // [n, 3136] VALID 1024
+    var hFc1 = layer(H_FC1, tf.linalg.matMul(hPool2Flat, wFc1), wFc1, bFc1);   // [n, 1024]
+    var hFc1Drop = dropout(hFc1);                                              // [n, 1024]
 
     // fc2 layer
     var wFc2 = weightVariable(FC2, 1024, 10);
     var bFc2 = biasVariable(FC2, 10);
-    logits = layer(LOGITS, tf.linalg.matMul(hFc1Drop, wFc2), wFc2, bFc2);        // [n, 10]
-    prediction = tf.withName(PREDICTION).nn.softmax(logits);                            // [n, 10]
-    classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));             // [n]
+    logits = layer(LOGITS, tf.linalg.matMul(hFc1Drop, wFc2), wFc2, bFc2);      // [n, 10]
+    prediction = tf.withName(PREDICTION).nn.softmax(logits);                   // [n, 10]
+    classes = tf.withName(CLASSES).math.argMax(prediction, tf.constant(1));    // [n]
+  }
+
+  public Architecture architecture() {
+    return architecture;
   }
 
   /** Adds the loss, {@code cross_entropy}, and its Adam step, {@code train_step}. */
@@ -91,10 +106,10 @@ public final class MnistCnn {
       // the original: -sum(ys * log(prediction)), where log(0) = -inf can appear
       case ORIGINAL -> tf.math.neg(tf.sum(tf.math.mul(ys, tf.math.log(prediction)), tf.constant(1)));
       case STABLE -> tf.nn.softmaxCrossEntropyWithLogits(logits, ys).loss();
-    };                                                                                  // [n]
+    };                                                                         // [n]
     var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(perImage, tf.constant(0));  // []
     var trainStep = AdamOptimizer.apply(graph, gradients(crossEntropy), learningRate, TRAIN_STEP);
-    var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));           // [n]
+    var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));  // [n]
     var accuracy = tf.withName(ACCURACY)
         .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));            // []
     return new Training(ys, crossEntropy, trainStep, accuracy);
@@ -196,21 +211,22 @@ public final class MnistCnn {
   }
 
   private Operand<TFloat32> conv2d(Operand<TFloat32> x, Operand<TFloat32> w) {
-    return tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), "SAME");
+    return tf.nn.conv2d(x, w, List.of(1L, 1L, 1L, 1L), architecture.padding().name());
   }
 
   /**
-   * TF1's {@code tf.nn.max_pool}: the MaxPool op with its window in attributes, not the MaxPoolV2
-   * that TensorFlow Java's {@code nn.maxPool} makes. oneDNN runs MaxPool and its gradient, Eigen
-   * the V2 ones: MaxPoolGradV2 took 5.5 ms of a 31 ms training step, MaxPoolGrad takes 1.0 ms,
-   * with the same values.
+   * TF1's {@code tf.nn.max_pool} (or {@code avg_pool}): MaxPool or AvgPool with its window in
+   * attributes, not the MaxPoolV2 that TensorFlow Java's {@code nn.maxPool} makes. oneDNN runs
+   * MaxPool and its gradient, Eigen the V2 ones: MaxPoolGradV2 took 5.5 ms of a 31 ms training
+   * step, MaxPoolGrad takes 1.0 ms, with the same values.
    */
-  private Operand<TFloat32> maxPool2x2(String name, Operand<TFloat32> x) {
-    return graph.opBuilder("MaxPool", tf.withName(name).scope().makeOpName("MaxPool"), tf.scope())
+  private Operand<TFloat32> pool2x2(String name, Operand<TFloat32> x) {
+    String op = architecture.pooling().op;
+    return graph.opBuilder(op, tf.withName(name).scope().makeOpName(op), tf.scope())
         .addInput(x.asOutput())
         .setAttr("ksize", new long[] {1, 2, 2, 1})
         .setAttr("strides", new long[] {1, 2, 2, 1})
-        .setAttr("padding", "SAME")
+        .setAttr("padding", architecture.padding().name())
         .build().<TFloat32>output(0);
   }
 

@@ -3,6 +3,7 @@ package dev.tfmnist.training;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.tfmnist.data.Sha256;
+import dev.tfmnist.model.Architecture;
 import dev.tfmnist.model.Loss;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,10 +40,17 @@ public final class Checkpoints {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** What must match between the run that saved a checkpoint and the one resuming it. */
-  record Settings(long seed, int batchSize, float learningRate, float keepProb, Loss loss) {
+  record Settings(long seed, int batchSize, float learningRate, float keepProb, Loss loss,
+      Architecture architecture) {
+    Settings {
+      if (architecture == null) {  // a checkpoint saved before the choice existed
+        architecture = Architecture.ORIGINAL;
+      }
+    }
+
     static Settings of(TrainingConfig config) {
       return new Settings(config.seed(), config.batchSize(), config.learningRate(),
-          config.keepProb(), config.loss());
+          config.keepProb(), config.loss(), config.architecture());
     }
   }
 

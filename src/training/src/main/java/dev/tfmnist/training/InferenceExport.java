@@ -43,17 +43,17 @@ public final class InferenceExport {
       Path checkpoint = work.resolve("checkpoint").resolve("variables");
       trainer.saveVariables(checkpoint);
       Path model = work.resolve("model");
-      writeInferenceModel(checkpoint, trainer.config().seed(), model);
+      writeInferenceModel(checkpoint, trainer.config(), model);
       return moveToNextVersion(model, baseDir);
     } finally {
       PathUtils.deleteDirectory(work);
     }
   }
 
-  private static void writeInferenceModel(Path checkpoint, long seed, Path target)
+  private static void writeInferenceModel(Path checkpoint, TrainingConfig config, Path target)
       throws IOException {
     try (var graph = new Graph()) {
-      var cnn = new MnistCnn(graph, seed);
+      var cnn = new MnistCnn(graph, config.seed(), config.architecture());
       try (var session = new Session(graph)) {
         session.restore(checkpoint.toString());
         var signature = Signature.builder()

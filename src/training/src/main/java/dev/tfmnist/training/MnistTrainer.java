@@ -49,7 +49,7 @@ public final class MnistTrainer implements AutoCloseable {
     this.config = config;
     this.graph = new Graph();
     try {
-      this.cnn = new MnistCnn(graph, config.seed());
+      this.cnn = new MnistCnn(graph, config.seed(), config.architecture());
       this.training = cnn.training(config.learningRate(), config.loss());
       this.session = new Session(graph, sessionConfig);
     } catch (RuntimeException e) {
@@ -64,7 +64,7 @@ public final class MnistTrainer implements AutoCloseable {
 
   /** The layer table of the graph this trainer trains. */
   public ModelSummary summary() {
-    return ModelSummary.of(graph);
+    return ModelSummary.of(graph, config.architecture());
   }
 
   /**

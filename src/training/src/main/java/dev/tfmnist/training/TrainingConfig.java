@@ -1,11 +1,13 @@
 package dev.tfmnist.training;
 
+import dev.tfmnist.model.Architecture;
 import dev.tfmnist.model.Loss;
 
 /**
  * What a training run does. {@link #ORIGINAL} is the seed program: 1000 steps of 100 images,
  * keep_prob 0.5, Adam at 1e-4 on the original loss, a test-set evaluation every 50 steps.
  *
+ * @param architecture the network's pooling and padding; the original's is max and SAME
  * @param evalChunk how many test images one evaluation run feeds at once; the whole test set in one
  *     batch peaks at ~2.5 GB, chunks of 1000 keep it near 300 MB at the same speed
  * @param intraOpThreads threads one op may use, 0 for TensorFlow's choice (the core count)
@@ -13,10 +15,12 @@ import dev.tfmnist.model.Loss;
  */
 public record TrainingConfig(
     int steps, int batchSize, float learningRate, float keepProb, int evalEvery, long seed,
-    Loss loss, int evalChunk, int intraOpThreads, int interOpThreads) {
+    Loss loss, Architecture architecture, int evalChunk, int intraOpThreads,
+    int interOpThreads) {
 
   public static final TrainingConfig ORIGINAL =
-      new TrainingConfig(1000, 100, 1e-4f, 0.5f, 50, 1, Loss.ORIGINAL, 1000, 0, 0);
+      new TrainingConfig(1000, 100, 1e-4f, 0.5f, 50, 1, Loss.ORIGINAL, Architecture.ORIGINAL,
+          1000, 0, 0);
 
   public TrainingConfig {
     require(steps >= 0, "steps", "must be 0 or more, got " + steps);
@@ -26,6 +30,7 @@ public record TrainingConfig(
     require(keepProb > 0 && keepProb <= 1, "keepProb", "must be in (0, 1], got " + keepProb);
     require(evalEvery > 0, "evalEvery", "must be at least 1, got " + evalEvery);
     require(loss != null, "loss", "must be given");
+    require(architecture != null, "architecture", "must be given");
     require(evalChunk > 0, "evalChunk", "must be at least 1, got " + evalChunk);
     require(intraOpThreads >= 0, "intraOpThreads", "must be 0 or more, got " + intraOpThreads);
     require(interOpThreads >= 0, "interOpThreads", "must be 0 or more, got " + interOpThreads);
@@ -33,32 +38,37 @@ public record TrainingConfig(
 
   public TrainingConfig withSteps(int steps) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withSeed(long seed) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withEvalEvery(int evalEvery) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withLearningRate(float learningRate) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withKeepProb(float keepProb) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   public TrainingConfig withLoss(Loss loss) {
     return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
-        evalChunk, intraOpThreads, interOpThreads);
+        architecture, evalChunk, intraOpThreads, interOpThreads);
+  }
+
+  public TrainingConfig withArchitecture(Architecture architecture) {
+    return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed, loss,
+        architecture, evalChunk, intraOpThreads, interOpThreads);
   }
 
   /** Whether the original program prints an evaluation after training step {@code step}. */

@@ -98,6 +98,11 @@ class CheckpointsTest {
     var error = assertThrows(IllegalArgumentException.class,
         () -> checkpoints.latest(CONFIG.withSeed(2)));
     assertTrue(error.getMessage().contains("resume with the same settings"), error.getMessage());
+    var otherNetwork = assertThrows(IllegalArgumentException.class, () -> checkpoints.latest(
+        CONFIG.withArchitecture(new dev.tfmnist.model.Architecture(
+            dev.tfmnist.model.Architecture.Pooling.MEAN, dev.tfmnist.model.Architecture.Padding.SAME))));
+    assertTrue(otherNetwork.getMessage().contains("mean pooling, SAME padding"),
+        otherNetwork.getMessage());
     assertTrue(checkpoints.latest(CONFIG.withSteps(500)).isPresent(), "--steps may change");
   }
 
