@@ -137,9 +137,9 @@ public record ModelSummary(Architecture architecture, List<Row> rows, List<ConvW
           dims(conv.input()) + " -> " + dims(conv.output()), conv.fullyConnected(),
           conv.locallyConnected(), conv.sharedFilters()));
     }
-    out.append(" (fully connected: every output unit sees every input; locally connected: each sees\n"
-        + " its own " + convolutions.get(0).kernel()[0] + "x" + convolutions.get(0).kernel()[1]
-        + " window with weights of its own; shared: one filter per output channel)\n");
+    out.append(" (fully connected: each output unit sees every input; locally connected: each its own "
+        + convolutions.get(0).kernel()[0] + "x" + convolutions.get(0).kernel()[1]
+        + " window; shared: one filter per output channel)\n");
     return out.toString();
   }
 
