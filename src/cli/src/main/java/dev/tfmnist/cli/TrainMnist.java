@@ -107,7 +107,7 @@ public final class TrainMnist implements Callable<Integer> {
   public Integer call() throws Exception {
     var threads = tensorFlow.threads();
     var config = config(threads);
-    var progressMode = parseProgress(progress);
+    var progressMode = choice("--progress", progress, Progress.Mode.class);
     tensorFlow.choice();
     if (resume && checkpointDir == null) {
       throw new IllegalArgumentException("--resume needs --checkpoint-dir");
@@ -177,7 +177,9 @@ public final class TrainMnist implements Callable<Integer> {
   private TrainingConfig config(ThreadPools threads) {
     try {
       return new TrainingConfig(steps, batchSize, learningRate, keepProb, evalEvery, seed,
-          parseLoss(loss), new Architecture(parsePooling(pooling), parsePadding(padding)),
+          choice("--loss", loss, Loss.class),
+          new Architecture(choice("--pooling", pooling, Architecture.Pooling.class),
+              choice("--padding", padding, Architecture.Padding.class)),
           ORIGINAL.evalChunk(), threads.intraOpThreads(),
           threads.interOpThreads());
     } catch (InvalidSettingException e) {
@@ -287,40 +289,18 @@ public final class TrainMnist implements Callable<Integer> {
         && evaluations.get(evaluations.size() - 1).step() == config.steps() - 1;
   }
 
-  private static Loss parseLoss(String value) {
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "original" -> Loss.ORIGINAL;
-      case "stable" -> Loss.STABLE;
-      default -> throw new IllegalArgumentException(
-          "--loss must be original or stable, got '" + value + "'");
-    };
-  }
-
-  private static Architecture.Pooling parsePooling(String value) {
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "max" -> Architecture.Pooling.MAX;
-      case "mean" -> Architecture.Pooling.MEAN;
-      default -> throw new IllegalArgumentException(
-          "--pooling must be max or mean, got '" + value + "'");
-    };
-  }
-
-  private static Architecture.Padding parsePadding(String value) {
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "same" -> Architecture.Padding.SAME;
-      case "valid" -> Architecture.Padding.VALID;
-      default -> throw new IllegalArgumentException(
-          "--padding must be same or valid, got '" + value + "'");
-    };
-  }
-
-  private static Progress.Mode parseProgress(String value) {
-    try {
-      return Progress.Mode.valueOf(value.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--progress must be auto, bar, lines or none, got '" + value + "'");
+  /** The constant of {@code type} whose name is {@code value} in any case, or a usage error. */
+  private static <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
+    var names = new java.util.ArrayList<String>();
+    for (E constant : type.getEnumConstants()) {
+      if (constant.name().equalsIgnoreCase(value)) {
+        return constant;
+      }
+      names.add(constant.name().toLowerCase(Locale.ROOT));
     }
+    String last = names.remove(names.size() - 1);
+    throw new IllegalArgumentException(option + " must be " + String.join(", ", names) + " or "
+        + last + ", got '" + value + "'");
   }
 
   public static void main(String[] args) {
