@@ -37,15 +37,15 @@ JAVA_INITIAL_SHA256 = {
 
 JAVA_FORWARD_OPS = {
     "Add": 5, "ArgMax": 1, "Conv2D": 2, "Div": 1, "Fill": 4, "Floor": 1, "MatMul": 2,
-    "MaxPoolV2": 2, "Mul": 5, "Placeholder": 1, "PlaceholderWithDefault": 2, "Relu": 3,
+    "MaxPool": 2, "Mul": 5, "Placeholder": 1, "PlaceholderWithDefault": 2, "Relu": 3,
     "Reshape": 2, "Shape": 1, "Softmax": 1, "StatelessRandomUniform": 1, "TruncatedNormal": 4,
     "VariableV2": 8,
 }
 
 NAMED_OPS = {
     "xs": "Placeholder", "ys": "Placeholder", "keep_prob": "PlaceholderWithDefault",
-    "dropout_seed": "PlaceholderWithDefault", "h_conv1": "Relu", "h_pool1": "MaxPoolV2",
-    "h_conv2": "Relu", "h_pool2": "MaxPoolV2", "h_fc1": "Relu", "h_fc1_drop": "Mul",
+    "dropout_seed": "PlaceholderWithDefault", "h_conv1": "Relu", "h_pool1": "MaxPool",
+    "h_conv2": "Relu", "h_pool2": "MaxPool", "h_fc1": "Relu", "h_fc1_drop": "Mul",
     "logits": "Add", "prediction": "Softmax", "classes": "ArgMax", "cross_entropy": "Mean",
     "train_step": "NoOp", "accuracy": "Mean",
     "beta1_power": "VariableV2", "beta2_power": "VariableV2",
