@@ -43,6 +43,7 @@ public final class MnistCnn {
   private final long seed;
   private final Architecture architecture;
   private long nextSeed2 = 1;
+  private int gradientCalls;
 
   /** The original program's network: max pooling, SAME padding. */
   public MnistCnn(Graph graph, long seed) {
@@ -152,7 +153,7 @@ public final class MnistCnn {
     for (int i = layers.size() - 1; i >= 0; i--) {
       var layer = layers.get(i);
       // the output layer's comes from the loss's own ops (softmax, log, mean) down to the logits
-      Output<?> outputGradient = upstream != null ? upstream : addGradients(loss, null, logits)[0];
+      Output<?> outputGradient = upstream != null ? upstream : addGradients(loss, null, logits.asOutput())[0];
       Output<?> sumGradient = layer.activation() == null ? outputGradient
           : tf.nn.reluGrad(cast(outputGradient), layer.activation()).asOutput();
       int rank = layer.product().shape().numDimensions();
@@ -174,17 +175,8 @@ public final class MnistCnn {
     return GraphNames.VARIABLES.stream().<Output<?>>map(byVariable::get).toList();
   }
 
-  private int gradientCalls;
-
-  private Output<?>[] addGradients(Operand<?> y, Output<?> dy, Operand<?>... xs) {
-    var x = new Output<?>[xs.length];
-    for (int i = 0; i < xs.length; i++) {
-      x[i] = xs[i].asOutput();
-    }
-    return addGradients(y, dy, x);
-  }
-
-  private Output<?>[] addGradients(Operand<?> y, Output<?> dy, Output<?>[] x) {
+  /** TensorFlow's gradients of {@code y} for {@code x}, starting from {@code dy} (null: ones). */
+  private Output<?>[] addGradients(Operand<?> y, Output<?> dy, Output<?>... x) {
     String prefix = "gradients" + (gradientCalls++ == 0 ? "" : "_" + (gradientCalls - 1));
     return graph.addGradients(prefix, new Output<?>[] {y.asOutput()}, x,
         dy == null ? null : new Output<?>[] {dy});
