@@ -23,21 +23,11 @@ public record Architecture(Pooling pooling, Padding padding) {
     Pooling(String op) {
       this.op = op;
     }
-
-    /** Its name in lower case, as options and file names spell it. */
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
   }
 
   /** What convolutions and pools do where a window passes the image's edge. */
   public enum Padding {
-    SAME, VALID;
-
-    /** Its name in lower case, as options and file names spell it. */
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
+    SAME, VALID
   }
 
   public Architecture {
@@ -49,6 +39,6 @@ public record Architecture(Pooling pooling, Padding padding) {
   /** "max pooling, SAME padding". */
   @Override
   public String toString() {
-    return pooling.label() + " pooling, " + padding.name() + " padding";
+    return pooling.name().toLowerCase(Locale.ROOT) + " pooling, " + padding + " padding";
   }
 }
