@@ -222,8 +222,12 @@ def cmd_table(args):
     # the whole job
     steps = g("job.steps", JOB_STEPS)
     evals = g("job.evals", JOB_EVALS)
-    job_gflop = steps * TRAIN_STEP_GFLOP + evals * TEST_IMAGES * FORWARD_MFLOP_PER_IMAGE / 1000
-    floor = job_gflop * 1e9 / ceil_flops
+    def floor_s(steps, evals):
+        """Seconds the job's FLOPs take at the ceiling."""
+        gflop = steps * TRAIN_STEP_GFLOP + evals * TEST_IMAGES * FORWARD_MFLOP_PER_IMAGE / 1000
+        return gflop * 1e9 / ceil_flops
+
+    floor = floor_s(steps, evals)
     jw = g("job.java.wall_s")
     pw = g("job.python.wall_s")
     label = "job wall time: %d steps + %d evaluations" % (steps, evals)
@@ -243,8 +247,7 @@ def cmd_table(args):
     jo = g("original.trainmnist.wall_s")
     po = g("original.seed_program.wall_s")
     if jo is not None or po is not None:
-        full_floor = (JOB_STEPS * TRAIN_STEP_GFLOP
-                      + JOB_EVALS * TEST_IMAGES * FORWARD_MFLOP_PER_IMAGE / 1000) * 1e9 / ceil_flops
+        full_floor = floor_s(JOB_STEPS, JOB_EVALS)
         rows.append(["whole job: TrainMnist (defaults) vs seed_program.py unmodified", "s",
                      fmt_num(jo), fmt_num(po), fmt_ratio(ratio(po, jo)),
                      fmt_pct(ratio(full_floor, jo)), fmt_pct(ratio(full_floor, po)),
@@ -255,7 +258,7 @@ def cmd_table(args):
                      % (int(g("original.trainmnist.wall_s.rounds", 1)),
                         fmt_num(g("original.trainmnist.final_accuracy")),
                         fmt_num(g("original.seed_program.final_accuracy")), fmt_num(full_floor))
-                     + busy(*["original-java-r1", "original-python-r1"])])
+                     + busy("original-java-r1", "original-python-r1")])
         ratios.append(("job-vs-original", ratio(po, jo), "the original program's wall time over TrainMnist's"))
 
     # in-process inference
