@@ -15,6 +15,7 @@ import dev.tfmnist.server.models.ModelManager;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -74,8 +75,13 @@ public final class ServingCore implements AutoCloseable {
     return inFlight.get();
   }
 
+  /** The APIs whose requests run the model: counted in flight and awaited by the batcher. */
+  private static final Set<String> RUNS_THE_MODEL =
+      Set.of("predict", "classify", "regress", "multi_inference");
+
   /**
-   * Starts a request of {@code api} ({@code predict}, {@code metadata}, {@code status}) through
+   * Starts a request of {@code api} ({@code predict}, {@code classify}, {@code regress}, {@code
+   * multi_inference}, {@code metadata}, {@code status}) through
    * {@code entrypoint} ({@code REST}, {@code GRPC}); close the call once it is answered.
    */
   public Call begin(String api, String entrypoint) {
@@ -97,7 +103,7 @@ public final class ServingCore implements AutoCloseable {
     private Call(String api, String entrypoint) {
       this.api = api;
       this.entrypoint = entrypoint;
-      this.prediction = api.equals("predict");
+      this.prediction = RUNS_THE_MODEL.contains(api);
       this.deadline = start + timeout.toNanos();
       if (prediction) {
         inFlight.incrementAndGet();

@@ -30,6 +30,7 @@ public final class TestModels {
   private static Path identityModel;
   private static Path unregisteredOpModel;
   private static Path inputFormsModel;
+  private static Path examplesModel;
 
   private TestModels() {}
 
@@ -248,6 +249,90 @@ public final class TestModels {
         var exporter = SavedModelBundle.exporter(dir.toString());
         signatures.values().forEach(sig -> exporter.withFunction(SessionFunction.create(sig, session)));
         exporter.export();
+      }
+    }
+  }
+
+  /**
+   * The nearest-class-mean classifier of {@link #centroidModel()} behind tf.Example inputs, as an
+   * Estimator exported it for TensorFlow Serving's Classify and Regress. Every signature but
+   * {@code pixels} takes {@code inputs}, serialized tf.Example protos (string [-1]) with the float
+   * feature {@code pixels} (784 values in [0, 1]) and the optional int64 feature {@code offset}
+   * (default 0):
+   *
+   * <ul>
+   *   <li>{@code serving_default} (method tensorflow/serving/classify): {@code classes} string
+   *       [-1, 10], the labels "0" to "9", and {@code scores} float32 [-1, 10], their
+   *       probabilities;
+   *   <li>{@code scores} (classify): {@code scores} only;
+   *   <li>{@code regress} (method tensorflow/serving/regress): {@code outputs} float32 [-1], the
+   *       digit plus {@code offset};
+   *   <li>{@code pixels} (predict): input {@code images} float32 [-1, 784], output {@code scores}:
+   *       no tf.Example input, so neither Classify nor Regress can use it.
+   * </ul>
+   */
+  public static synchronized Path examplesModel() {
+    if (examplesModel == null) {
+      Path dir = workDir().resolve("examples").resolve("1");
+      try {
+        exportExamplesModel(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      examplesModel = dir;
+    }
+    return examplesModel;
+  }
+
+  private static void exportExamplesModel(Path dir) throws IOException {
+    float[] means = classMeans();
+    try (var graph = new Graph()) {
+      var tf = Ops.create(graph);
+      var centroids = tf.withName("centroids").variable(
+          tf.constant(Shape.of(10, 784), DataBuffers.of(means, true, false)));
+      var serialized = tf.withName("input_example_tensor").placeholder(
+          org.tensorflow.types.TString.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1)));
+      var none = tf.constant(Shape.of(0), DataBuffers.ofObjects(String.class, 0));
+      var parsed = tf.io.parseExample(serialized, none, none,
+          tf.constant(Shape.of(2), DataBuffers.ofObjects("offset", "pixels")), none,
+          java.util.List.of(tf.constant(new long[] {0}), tf.constant(new float[0])), 0L,
+          java.util.List.of(), java.util.List.of(), java.util.List.of(),
+          java.util.List.of(Shape.of(1), Shape.of(784)));
+      @SuppressWarnings("unchecked")
+      var offset = (Operand<TInt64>) parsed.denseValues().get(0);
+      @SuppressWarnings("unchecked")
+      var pixels = (Operand<TFloat32>) parsed.denseValues().get(1);
+      var logits = logits(tf, pixels, centroids);
+      var scores = tf.withName("scores").nn.softmax(logits);
+      var labels = tf.constant(Shape.of(1, 10),
+          DataBuffers.ofObjects("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"));
+      var classes = tf.withName("classes").tile(labels,
+          tf.stack(java.util.List.of(tf.size(serialized), tf.constant(1))));
+      var digit = tf.math.add(tf.math.argMax(logits, tf.constant(1)),
+          tf.reshape(offset, tf.constant(new long[] {-1})));
+      var outputs = tf.withName("outputs").dtypes.cast(digit, TFloat32.class);
+      var images = tf.withName("images").placeholder(TFloat32.class,
+          org.tensorflow.op.core.Placeholder.shape(Shape.of(-1, 784)));
+      String classify = "tensorflow/serving/classify";
+      try (var session = new Session(graph)) {
+        session.initialize();
+        Files.createDirectories(dir.getParent());
+        SavedModelBundle.exporter(dir.toString())
+            .withFunction(SessionFunction.create(Signature.builder().key(Signature.DEFAULT_KEY)
+                .methodName(classify).input("inputs", serialized)
+                .output("classes", classes).output("scores", scores).build(), session))
+            .withFunction(SessionFunction.create(Signature.builder().key("scores")
+                .methodName(classify).input("inputs", serialized).output("scores", scores)
+                .build(), session))
+            .withFunction(SessionFunction.create(Signature.builder().key("regress")
+                .methodName("tensorflow/serving/regress").input("inputs", serialized)
+                .output("outputs", outputs).build(), session))
+            .withFunction(SessionFunction.create(Signature.builder().key("pixels")
+                .input("images", images)
+                .output("scores", tf.nn.softmax(logits(tf, images, centroids))).build(),
+                session))
+            .export();
       }
     }
   }

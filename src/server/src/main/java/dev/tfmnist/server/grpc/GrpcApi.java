@@ -7,14 +7,20 @@ import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.SignatureInfo;
 import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.ExampleTasks;
+import dev.tfmnist.server.ExampleTasks.Method;
 import dev.tfmnist.server.ServingCore;
 import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.grpc.api.ClassificationRequest;
 import dev.tfmnist.server.grpc.api.ClassificationResponse;
+import dev.tfmnist.server.grpc.api.ClassificationResult;
 import dev.tfmnist.server.grpc.api.GetModelMetadataRequest;
 import dev.tfmnist.server.grpc.api.GetModelMetadataResponse;
 import dev.tfmnist.server.grpc.api.GetModelStatusRequest;
 import dev.tfmnist.server.grpc.api.GetModelStatusResponse;
+import dev.tfmnist.server.grpc.api.InferenceResult;
+import dev.tfmnist.server.grpc.api.InferenceTask;
+import dev.tfmnist.server.grpc.api.Input;
 import dev.tfmnist.server.grpc.api.ModelServiceGrpc;
 import dev.tfmnist.server.grpc.api.ModelSpec;
 import dev.tfmnist.server.grpc.api.ModelVersionStatus;
@@ -25,6 +31,7 @@ import dev.tfmnist.server.grpc.api.PredictResponse;
 import dev.tfmnist.server.grpc.api.PredictionServiceGrpc;
 import dev.tfmnist.server.grpc.api.RegressionRequest;
 import dev.tfmnist.server.grpc.api.RegressionResponse;
+import dev.tfmnist.server.grpc.api.RegressionResult;
 import dev.tfmnist.server.grpc.api.ReloadConfigRequest;
 import dev.tfmnist.server.grpc.api.ReloadConfigResponse;
 import dev.tfmnist.server.grpc.api.SignatureDefMap;
@@ -40,17 +47,18 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * TensorFlow Serving's gRPC services over a {@link ServingCore}: PredictionService (Predict and
- * GetModelMetadata; Classify, Regress and MultiInference answer UNIMPLEMENTED, as they need
- * tf.Example inputs and classification or regression signatures) and ModelService
- * (GetModelStatus, HandleReloadConfigRequest). Failures are the gRPC status of TF Serving's error code.
+ * TensorFlow Serving's gRPC services over a {@link ServingCore}: PredictionService (Predict,
+ * Classify, Regress, MultiInference and GetModelMetadata) and ModelService (GetModelStatus,
+ * HandleReloadConfigRequest). Failures are the gRPC status of TF Serving's error code.
  */
 final class GrpcApi {
   private static final String ENTRYPOINT = "GRPC";
@@ -78,18 +86,18 @@ final class GrpcApi {
       @Override
       public void classify(ClassificationRequest request,
           StreamObserver<ClassificationResponse> answer) {
-        unimplemented("classify", request.getModelSpec(), answer);
+        GrpcApi.this.classify(request, answer);
       }
 
       @Override
       public void regress(RegressionRequest request, StreamObserver<RegressionResponse> answer) {
-        unimplemented("regress", request.getModelSpec(), answer);
+        GrpcApi.this.regress(request, answer);
       }
 
       @Override
       public void multiInference(MultiInferenceRequest request,
           StreamObserver<MultiInferenceResponse> answer) {
-        unimplemented("multi_inference", ModelSpec.getDefaultInstance(), answer);
+        GrpcApi.this.multiInference(request, answer);
       }
     };
   }
@@ -233,13 +241,143 @@ final class GrpcApi {
     });
   }
 
-  private void unimplemented(String api, ModelSpec spec, StreamObserver<?> answer) {
-    try (var call = core.begin(api, ENTRYPOINT)) {
-      call.describeModel(spec.getName());
-      answer.onError(status(call.failed(new ServingException(ServingException.Code.UNIMPLEMENTED,
-          api + " needs a " + (api.equals("regress") ? "regression" : "classification")
-              + " signature and tf.Example inputs; this server answers Predict"))));
+  private void classify(ClassificationRequest request,
+      StreamObserver<ClassificationResponse> answer) {
+    handle(Method.CLASSIFY.api(), answer, call -> {
+      VersionRequest target = target(request.getModelSpec());
+      String key = signatureKey(request.getModelSpec());
+      call.describeModel(target.model());
+      try (Servable servable = core.models().acquire(target)) {
+        Predictor predictor = ExampleTasks.predictor(servable, key, Method.CLASSIFY);
+        call.describe(servable.name(), key);
+        TensorValue examples = examples(request.getInput());
+        Prediction prediction = call.run(predictor, Map.of(ExampleTasks.INPUTS, examples));
+        return ClassificationResponse.newBuilder()
+            .setModelSpec(spec(servable, key))
+            .setResult(classificationResult(
+                ExampleTasks.classifications(prediction, (int) examples.rows())))
+            .build();
+      }
+    });
+  }
+
+  private void regress(RegressionRequest request, StreamObserver<RegressionResponse> answer) {
+    handle(Method.REGRESS.api(), answer, call -> {
+      VersionRequest target = target(request.getModelSpec());
+      String key = signatureKey(request.getModelSpec());
+      call.describeModel(target.model());
+      try (Servable servable = core.models().acquire(target)) {
+        Predictor predictor = ExampleTasks.predictor(servable, key, Method.REGRESS);
+        call.describe(servable.name(), key);
+        TensorValue examples = examples(request.getInput());
+        Prediction prediction = call.run(predictor, Map.of(ExampleTasks.INPUTS, examples));
+        return RegressionResponse.newBuilder()
+            .setModelSpec(spec(servable, key))
+            .setResult(regressionResult(
+                ExampleTasks.regressions(prediction, (int) examples.rows())))
+            .build();
+      }
+    });
+  }
+
+  /**
+   * Classification and regression signatures of one model on the same examples, as TF Serving's
+   * TensorFlowMultiInferenceRunner checks them: one model for every task, each signature once,
+   * every method classify or regress. The version is the first task's; each task runs its own
+   * signature (batched with other requests for it when batching is on).
+   */
+  private void multiInference(MultiInferenceRequest request,
+      StreamObserver<MultiInferenceResponse> answer) {
+    handle("multi_inference", answer, call -> {
+      ModelSpec first = request.getTasksCount() > 0 ? request.getTasks(0).getModelSpec()
+          : ModelSpec.getDefaultInstance();
+      VersionRequest target = target(first);
+      call.describeModel(target.model());
+      try (Servable servable = core.models().acquire(target)) {
+        var predictors = new ArrayList<Predictor>();
+        var methods = new ArrayList<Method>();
+        var keys = new LinkedHashSet<String>();
+        for (InferenceTask task : request.getTasksList()) {
+          if (task.getModelSpec().getName().isEmpty()) {
+            throw ServingException.invalidArgument("Found ModelSpec with an empty model name.");
+          }
+          if (!task.getModelSpec().getName().equals(first.getName())) {
+            throw ServingException.invalidArgument("All ModelSpecs in a MultiInferenceRequest"
+                + " must access the same model name.");
+          }
+          String key = signatureKey(task.getModelSpec());
+          if (!keys.add(key)) {
+            throw ServingException.invalidArgument("Duplicate evaluation of signature: " + key);
+          }
+          if (!servable.model().signatures().containsKey(key)) {
+            throw ServingException.invalidArgument(
+                "Requested signature not found in model graph: " + key);
+          }
+          Method method = Method.of(task.getMethodName()).orElseThrow(() ->
+              new ServingException(ServingException.Code.UNIMPLEMENTED,
+                  "Unsupported signature method_name: " + task.getMethodName()));
+          methods.add(method);
+          predictors.add(ExampleTasks.predictor(servable, key, method));
+        }
+        call.describe(servable.name(), String.join(",", keys));
+        TensorValue examples = examples(request.getInput());
+        var response = MultiInferenceResponse.newBuilder();
+        int rows = (int) examples.rows();
+        for (int t = 0; t < predictors.size(); t++) {
+          Prediction prediction = call.run(predictors.get(t),
+              Map.of(ExampleTasks.INPUTS, examples));
+          var result = InferenceResult.newBuilder()
+              .setModelSpec(spec(servable, predictors.get(t).signature().key()));
+          if (methods.get(t) == Method.CLASSIFY) {
+            result.setClassificationResult(
+                classificationResult(ExampleTasks.classifications(prediction, rows)));
+          } else {
+            result.setRegressionResult(
+                regressionResult(ExampleTasks.regressions(prediction, rows)));
+          }
+          response.addResults(result);
+        }
+        return response.build();
+      }
+    });
+  }
+
+  /** The request's serialized examples, each with the context's bytes in front. */
+  private static TensorValue examples(Input input) {
+    return switch (input.getKindCase()) {
+      case EXAMPLE_LIST -> ExampleTasks.examples(
+          bytes(input.getExampleList().getExamplesList()), new byte[0]);
+      case EXAMPLE_LIST_WITH_CONTEXT -> ExampleTasks.examples(
+          bytes(input.getExampleListWithContext().getExamplesList()),
+          input.getExampleListWithContext().getContext().toByteArray());
+      case KIND_NOT_SET -> ExampleTasks.examples(List.of(), new byte[0]);
+    };
+  }
+
+  private static List<byte[]> bytes(List<ByteString> values) {
+    return values.stream().map(ByteString::toByteArray).toList();
+  }
+
+  private static ClassificationResult classificationResult(
+      ExampleTasks.Classifications classifications) {
+    var result = ClassificationResult.newBuilder();
+    for (int i = 0; i < classifications.examples(); i++) {
+      var classes = result.addClassificationsBuilder();
+      for (int c = 0; c < classifications.classes(); c++) {
+        classes.addClassesBuilder()
+            .setLabelBytes(ByteString.copyFrom(classifications.label(i, c)))
+            .setScore(classifications.score(i, c));
+      }
     }
+    return result.build();
+  }
+
+  private static RegressionResult regressionResult(float[] values) {
+    var result = RegressionResult.newBuilder();
+    for (float value : values) {
+      result.addRegressionsBuilder().setValue(value);
+    }
+    return result.build();
   }
 
   /** The model and version a ModelSpec names. */

@@ -14,6 +14,8 @@ import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.SignatureInfo;
 import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.ExampleTasks;
+import dev.tfmnist.server.ExampleTasks.Method;
 import dev.tfmnist.server.ServingCore;
 import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.metrics.ServingMetrics;
@@ -32,6 +34,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -105,14 +108,8 @@ final class RestApi implements HttpHandler {
       VersionRequest target = target(verb);
       switch (verb.group(4)) {
         case "predict" -> predict(exchange, target);
-        case "classify", "regress" -> {
-          try (var call = core.begin(verb.group(4), "REST")) {
-            call.describeModel(target.model());
-            throw call.failed(ServingException.invalidArgument(":" + verb.group(4)
-                + " needs a classification or regression signature and tf.Example inputs; this"
-                + " server answers :predict"));
-          }
-        }
+        case "classify" -> classifyOrRegress(exchange, target, Method.CLASSIFY);
+        case "regress" -> classifyOrRegress(exchange, target, Method.REGRESS);
         default -> throw ServingException.invalidArgument("Malformed request: " + method + " "
             + path);
       }
@@ -253,12 +250,7 @@ final class RestApi implements HttpHandler {
   private void predict(HttpServerExchange exchange, VersionRequest target) {
     try (var call = core.begin("predict", "REST")) {
       try {
-        JsonNode request = parse(NonFiniteNumbers.spellOut(decompressed(exchange,
-            readBody(exchange))));
-        if (!request.isObject()) {
-          throw ServingException.invalidArgument("the request body must be a JSON object with"
-              + " \"instances\" or \"inputs\"");
-        }
+        JsonNode request = requestObject(exchange, "\"instances\" or \"inputs\"");
         String key = signatureKey(request);
         call.describeModel(target.model());
         boolean rows = request.has("instances");
@@ -278,15 +270,87 @@ final class RestApi implements HttpHandler {
           Prediction prediction = call.run(predictor, inputs);
           sendJson(exchange, 200, out -> writePrediction(out, prediction, rows));
         }
-      } catch (ApiException e) {
-        // a body over the limit: 413, counted as gRPC counts a message over its limit
-        call.failed(new ServingException(ServingException.Code.RESOURCE_EXHAUSTED,
-            e.getMessage()));
-        throw e;
       } catch (RuntimeException e) {
-        throw call.failed(e);
+        throw failed(call, e);
       }
     }
+  }
+
+  /**
+   * TF Serving's {@code :classify} and {@code :regress}: tf.Example objects in, {@code
+   * {"results": [[["label", score], ...], ...]}} or {@code {"results": [value, ...]}} out.
+   */
+  private void classifyOrRegress(HttpServerExchange exchange, VersionRequest target,
+      Method method) {
+    try (var call = core.begin(method.api(), "REST")) {
+      try {
+        JsonNode request = requestObject(exchange, "\"examples\"");
+        String key = signatureKey(request);
+        call.describeModel(target.model());
+        TensorValue examples = ExampleTasks.examples(
+            JsonExamples.examples(request, method.api()), JsonExamples.context(request));
+        int rows = (int) examples.rows();
+        try (Servable servable = core.models().acquire(target)) {
+          Predictor predictor = ExampleTasks.predictor(servable, key, method);
+          call.describe(servable.name(), key);
+          Prediction prediction = call.run(predictor, Map.of(ExampleTasks.INPUTS, examples));
+          if (method == Method.REGRESS) {
+            float[] values = ExampleTasks.regressions(prediction, rows);
+            sendJson(exchange, 200, out -> {
+              out.writeStartObject();
+              out.writeArrayFieldStart("results");
+              for (float value : values) {
+                out.writeNumber(value);
+              }
+              out.writeEndArray();
+              out.writeEndObject();
+            });
+            return;
+          }
+          ExampleTasks.Classifications classes = ExampleTasks.classifications(prediction, rows);
+          sendJson(exchange, 200, out -> {
+            out.writeStartObject();
+            out.writeArrayFieldStart("results");
+            for (int i = 0; i < classes.examples(); i++) {
+              out.writeStartArray();
+              for (int c = 0; c < classes.classes(); c++) {
+                out.writeStartArray();
+                out.writeString(new String(classes.label(i, c), StandardCharsets.UTF_8));
+                out.writeNumber(classes.score(i, c));
+                out.writeEndArray();
+              }
+              out.writeEndArray();
+            }
+            out.writeEndArray();
+            out.writeEndObject();
+          });
+        }
+      } catch (RuntimeException e) {
+        throw failed(call, e);
+      }
+    }
+  }
+
+  /** The request body as a JSON object: read within the limit, decompressed, parsed. */
+  private JsonNode requestObject(HttpServerExchange exchange, String expected) {
+    JsonNode request = parse(NonFiniteNumbers.spellOut(decompressed(exchange,
+        readBody(exchange))));
+    if (!request.isObject()) {
+      throw ServingException.invalidArgument("the request body must be a JSON object with "
+          + expected);
+    }
+    return request;
+  }
+
+  /** Records how a model-running request failed; a body over the limit stays a 413. */
+  private static RuntimeException failed(ServingCore.Call call, RuntimeException e) {
+    if (e instanceof ApiException tooLarge) {
+      // counted as gRPC counts a message over its limit
+      call.failed(new ServingException(ServingException.Code.RESOURCE_EXHAUSTED,
+          tooLarge.getMessage()));
+      return tooLarge;
+    }
+    return call.failed(e);
   }
 
   /** The signature a request names; {@code serving_default} when it names none. */

@@ -256,7 +256,8 @@ class GrpcApiTest {
     var noSignature = ECHO.toBuilder().setSignatureName("classify").build();
     assertEquals(Status.Code.FAILED_PRECONDITION, code(
         () -> client.predictions.predict(GrpcClient.request(noSignature, typedInputs()))));
-    assertEquals(Status.Code.UNIMPLEMENTED, code(() -> client.predictions.classify(
+    // seven inputs: no classification signature
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> client.predictions.classify(
         ClassificationRequest.newBuilder().setModelSpec(ECHO).build())));
   }
 
