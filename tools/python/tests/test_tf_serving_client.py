@@ -211,7 +211,9 @@ class TfServingClientTest(unittest.TestCase):
             self.assertRpcFails(grpc.StatusCode.INVALID_ARGUMENT, self.predictions.Predict,
                                 self.predict_request(output_filter=["logits"]))
 
-    def test_classify_regress_and_multi_inference_are_unimplemented(self):
+    def test_classify_regress_and_multi_inference_need_a_tf_example_signature(self):
+        # the model's one signature takes float pixels under "xs", not tf.Example under "inputs"
+        # (test_tf_serving_example_tasks.py sends them to a model that has such signatures)
         example = example_pb2.Example()
         example.features.feature["xs"].float_list.value.extend(self.images[0].tolist())
         spec = model_pb2.ModelSpec(name=NAME, signature_name=SIGNATURE)
@@ -222,11 +224,13 @@ class TfServingClientTest(unittest.TestCase):
         multi = inference_pb2.MultiInferenceRequest()
         multi.tasks.add(model_spec=spec, method_name="tensorflow/serving/classify")
         multi.input.example_list.examples.append(example)
-        for name, call, request in (("Classify", self.predictions.Classify, classify),
-                                    ("Regress", self.predictions.Regress, regress),
-                                    ("MultiInference", self.predictions.MultiInference, multi)):
+        for name, call, request, kind in (
+                ("Classify", self.predictions.Classify, classify, "classification"),
+                ("Regress", self.predictions.Regress, regress, "regression"),
+                ("MultiInference", self.predictions.MultiInference, multi, "classification")):
             with self.subTest(name):
-                self.assertRpcFails(grpc.StatusCode.UNIMPLEMENTED, call, request)
+                details = self.assertRpcFails(grpc.StatusCode.INVALID_ARGUMENT, call, request)
+                self.assertIn("No %s inputs found in signature serving_default" % kind, details)
 
     # -- GetModelStatus, GetModelMetadata --------------------------------------------------------
 
