@@ -52,6 +52,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -319,7 +320,8 @@ final class GrpcApi {
           methods.add(method);
           predictors.add(ExampleTasks.predictor(servable, key, method));
         }
-        call.describe(servable.name(), String.join(",", keys));
+        // one label value per set of signatures, whatever their order in the request
+        call.describe(servable.name(), String.join(",", new TreeSet<>(keys)));
         TensorValue examples = examples(request.getInput());
         var response = MultiInferenceResponse.newBuilder();
         int rows = (int) examples.rows();
