@@ -244,39 +244,39 @@ final class GrpcApi {
 
   private void classify(ClassificationRequest request,
       StreamObserver<ClassificationResponse> answer) {
-    handle(Method.CLASSIFY.api(), answer, call -> {
-      VersionRequest target = target(request.getModelSpec());
-      String key = signatureKey(request.getModelSpec());
-      call.describeModel(target.model());
-      try (Servable servable = core.models().acquire(target)) {
-        Predictor predictor = ExampleTasks.predictor(servable, key, Method.CLASSIFY);
-        call.describe(servable.name(), key);
-        TensorValue examples = examples(request.getInput());
-        Prediction prediction = call.run(predictor, Map.of(ExampleTasks.INPUTS, examples));
-        return ClassificationResponse.newBuilder()
-            .setModelSpec(spec(servable, key))
-            .setResult(classificationResult(
-                ExampleTasks.classifications(prediction, (int) examples.rows())))
-            .build();
-      }
-    });
+    runExamples(Method.CLASSIFY, request.getModelSpec(), request.getInput(), answer,
+        (spec, prediction, examples) -> ClassificationResponse.newBuilder()
+            .setModelSpec(spec)
+            .setResult(classificationResult(ExampleTasks.classifications(prediction, examples)))
+            .build());
   }
 
   private void regress(RegressionRequest request, StreamObserver<RegressionResponse> answer) {
-    handle(Method.REGRESS.api(), answer, call -> {
-      VersionRequest target = target(request.getModelSpec());
-      String key = signatureKey(request.getModelSpec());
+    runExamples(Method.REGRESS, request.getModelSpec(), request.getInput(), answer,
+        (spec, prediction, examples) -> RegressionResponse.newBuilder()
+            .setModelSpec(spec)
+            .setResult(regressionResult(ExampleTasks.regressions(prediction, examples)))
+            .build());
+  }
+
+  /** Makes a Classify or Regress response from what answered and the signature's outputs. */
+  private interface ExampleAnswer<T> {
+    T answer(ModelSpec spec, Prediction prediction, int examples);
+  }
+
+  /** Classify or Regress: the request's examples through the signature its spec names. */
+  private <T> void runExamples(Method method, ModelSpec requested, Input input,
+      StreamObserver<T> answer, ExampleAnswer<T> respond) {
+    handle(method.api(), answer, call -> {
+      VersionRequest target = target(requested);
+      String key = signatureKey(requested);
       call.describeModel(target.model());
       try (Servable servable = core.models().acquire(target)) {
-        Predictor predictor = ExampleTasks.predictor(servable, key, Method.REGRESS);
+        Predictor predictor = ExampleTasks.predictor(servable, key, method);
         call.describe(servable.name(), key);
-        TensorValue examples = examples(request.getInput());
+        TensorValue examples = examples(input);
         Prediction prediction = call.run(predictor, Map.of(ExampleTasks.INPUTS, examples));
-        return RegressionResponse.newBuilder()
-            .setModelSpec(spec(servable, key))
-            .setResult(regressionResult(
-                ExampleTasks.regressions(prediction, (int) examples.rows())))
-            .build();
+        return respond.answer(spec(servable, key), prediction, (int) examples.rows());
       }
     });
   }
