@@ -217,6 +217,15 @@ public final class LoadedModel implements AutoCloseable {
     return new Predictor(this, signature, List.copyOf(signature.outputs().keySet()));
   }
 
+  /**
+   * A predictor for a signature of the caller's making over this model's tensors: the outputs of
+   * several signatures fetched in one run on one input, say. Its tensor names must be the
+   * graph's; TensorFlow refuses others when it runs.
+   */
+  public Predictor predictor(SignatureInfo signature) {
+    return new Predictor(this, signature, List.copyOf(signature.outputs().keySet()));
+  }
+
   /** The signatures as the table README shows: one line per input and output. */
   public String signatureTable() {
     return SignatureTable.format(signatures.values());

@@ -213,7 +213,7 @@ public final class Predictor {
   public boolean equals(Object o) {
     return o instanceof Predictor other
         && model == other.model
-        && signature.key().equals(other.signature.key())
+        && signature.equals(other.signature)
         && outputKeys.equals(other.outputKeys);
   }
 

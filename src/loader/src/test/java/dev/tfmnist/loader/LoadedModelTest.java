@@ -122,6 +122,40 @@ class LoadedModelTest {
   }
 
   @Test
+  void aSignatureOfOnesOwnFetchesSeveralSignaturesOutputsInOneRun() throws IOException {
+    try (var model = LoadedModel.load(TestModels.centroidModel())) {
+      SignatureInfo servingDefault = model.signature("serving_default");
+      SignatureInfo pair = model.signature("pair");
+      // pair's "left" is serving_default's "image" tensor: fed once, both signatures answer
+      assertEquals(servingDefault.input("image").tensorName(), pair.input("left").tensorName());
+      var outputs = new java.util.LinkedHashMap<String, TensorSpec>();
+      outputs.put("digit", servingDefault.output("digit"));
+      outputs.put("pair_probs", renamed(pair.output("probs"), "pair_probs"));
+      var both = new SignatureInfo("both", "", Map.of("image", servingDefault.input("image"),
+          "right", pair.input("right")), outputs);
+      float[] images = TestModels.testImages(0, 20);
+      var image = TensorValue.ofFloats(Shape.of(20, 28, 28, 1), images);
+      var right = TensorValue.ofFloats(Shape.of(20, 784), images);
+      Prediction together = model.predictor(both).predict(Map.of("image", image, "right", right));
+      assertEquals(List.of("digit", "pair_probs"), List.copyOf(together.outputs().keySet()));
+      assertEquals(model.predictor().predict(image).output("digit"), together.output("digit"));
+      assertEquals(model.predictor("pair").predict(Map.of("left", image, "right", right))
+          .output("probs"), together.output("pair_probs"));
+      // a predictor is equal to another only for the same signature, not just the same key
+      var otherOutputs = new java.util.LinkedHashMap<String, TensorSpec>();
+      otherOutputs.put("digit", servingDefault.output("digit"));
+      otherOutputs.put("pair_probs", renamed(servingDefault.output("probs"), "pair_probs"));
+      var other = new SignatureInfo("both", "", both.inputs(), otherOutputs);
+      assertFalse(model.predictor(both).equals(model.predictor(other)));
+      assertEquals(model.predictor(both), model.predictor(both));
+    }
+  }
+
+  private static TensorSpec renamed(TensorSpec spec, String key) {
+    return new TensorSpec(key, spec.tensorName(), spec.dtype(), spec.shape());
+  }
+
+  @Test
   void predictionsArePlainJavaAndMatchTheGraphsOwnArgmax() {
     float[] images = TestModels.testImages(0, 500);
     int[] labels = TestModels.testLabels(0, 500);

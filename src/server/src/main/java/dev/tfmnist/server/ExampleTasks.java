@@ -4,12 +4,16 @@ import dev.tfmnist.loader.Dtypes;
 import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.SignatureInfo;
+import dev.tfmnist.loader.TensorSpec;
 import dev.tfmnist.loader.TensorValue;
 import dev.tfmnist.server.models.Servable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.proto.DataType;
 
@@ -129,6 +133,54 @@ public final class ExampleTasks {
           + signature.key() + " has " + String.join(", ", signature.outputs().keySet()));
     }
     return read;
+  }
+
+  /** One task of a MultiInference: a signature of the model and what is asked of it. */
+  public record Task(String signatureKey, Method method) {}
+
+  /**
+   * One predictor for several tasks on the same examples, as TF Serving runs MultiInference: the
+   * input tensor of every task is fed the examples (once per distinct tensor) and every output the
+   * tasks read is fetched, in one session run. Its outputs are keyed {@code signature/output};
+   * {@link #taskOutputs} gives each task its own back. The signatures must exist.
+   */
+  public static Predictor multiPredictor(Servable servable, List<Task> tasks) {
+    var inputs = new LinkedHashMap<String, TensorSpec>();
+    var outputs = new LinkedHashMap<String, TensorSpec>();
+    for (Task task : tasks) {
+      SignatureInfo signature = servable.model().signature(task.signatureKey());
+      for (String key : outputs(signature, task.method())) {
+        outputs.put(task.signatureKey() + "/" + key,
+            renamed(signature.output(key), task.signatureKey() + "/" + key));
+      }
+      TensorSpec input = signature.input(INPUTS);
+      inputs.putIfAbsent(input.tensorName(), renamed(input, input.tensorName()));
+    }
+    String key = tasks.stream().map(Task::signatureKey).collect(Collectors.joining(","));
+    return servable.model().predictor(new SignatureInfo(key, "", inputs, outputs));
+  }
+
+  /** What a predictor of {@link #multiPredictor} is fed: the examples, under each input. */
+  public static Map<String, TensorValue> feeds(Predictor predictor, TensorValue examples) {
+    var feeds = new LinkedHashMap<String, TensorValue>();
+    predictor.signature().inputs().keySet().forEach(key -> feeds.put(key, examples));
+    return feeds;
+  }
+
+  /** The outputs of one task of a {@link #multiPredictor} run, under the signature's own keys. */
+  public static Prediction taskOutputs(Prediction combined, String signatureKey) {
+    String prefix = signatureKey + "/";
+    var outputs = new LinkedHashMap<String, TensorValue>();
+    combined.outputs().forEach((key, value) -> {
+      if (key.startsWith(prefix)) {
+        outputs.put(key.substring(prefix.length()), value);
+      }
+    });
+    return new Prediction(outputs);
+  }
+
+  private static TensorSpec renamed(TensorSpec spec, String key) {
+    return new TensorSpec(key, spec.tensorName(), spec.dtype(), spec.shape());
   }
 
   /**

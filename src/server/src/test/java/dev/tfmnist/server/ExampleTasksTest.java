@@ -175,8 +175,16 @@ class ExampleTasksTest {
     assertEquals(digits[1] + 7, withContext.getResult().getRegressions(1).getValue());
   }
 
+  /** Requests the server's batcher has taken so far, from its {@code /stats}. */
+  private long batchedRequests() throws Exception {
+    var reply = http.send(HttpRequest.newBuilder(URI.create(rest + "/stats")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(reply.body()).get("batching").get("requests").longValue();
+  }
+
   @Test
-  void multiInferenceAnswersEachTaskInOrderOnTheSameExamples() {
+  void multiInferenceAnswersEachTaskInOrderFromOneRunOnTheSameExamples() throws Exception {
+    long before = batchedRequests();
     MultiInferenceResponse response = client.predictions.multiInference(MultiInferenceRequest
         .newBuilder()
         .addTasks(InferenceTask.newBuilder().setModelSpec(spec("regress")).setMethodName(REGRESS))
@@ -184,6 +192,7 @@ class ExampleTasksTest {
             .setMethodName(CLASSIFY))
         .setInput(examples(10)).build());
     assertEquals(2, response.getResultsCount());
+    assertEquals(before + 1, batchedRequests(), "both tasks in one run");
     var regression = response.getResults(0);
     assertEquals("regress", regression.getModelSpec().getSignatureName());
     assertEquals(1, regression.getModelSpec().getVersion().getValue());

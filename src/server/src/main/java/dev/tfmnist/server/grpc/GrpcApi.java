@@ -283,9 +283,9 @@ final class GrpcApi {
 
   /**
    * Classification and regression signatures of one model on the same examples, as TF Serving's
-   * TensorFlowMultiInferenceRunner checks them: one model for every task, each signature once,
-   * every method classify or regress. The version is the first task's; each task runs its own
-   * signature (batched with other requests for it when batching is on).
+   * TensorFlowMultiInferenceRunner checks and runs them: one model for every task, each signature
+   * once, every method classify or regress, the version the first task's, all outputs fetched in
+   * one session run (batched with other requests for the same tasks when batching is on).
    */
   private void multiInference(MultiInferenceRequest request,
       StreamObserver<MultiInferenceResponse> answer) {
@@ -295,8 +295,7 @@ final class GrpcApi {
       VersionRequest target = target(first);
       call.describeModel(target.model());
       try (Servable servable = core.models().acquire(target)) {
-        var predictors = new ArrayList<Predictor>();
-        var methods = new ArrayList<Method>();
+        var tasks = new ArrayList<ExampleTasks.Task>();
         var keys = new LinkedHashSet<String>();
         for (InferenceTask task : request.getTasksList()) {
           if (task.getModelSpec().getName().isEmpty()) {
@@ -317,20 +316,20 @@ final class GrpcApi {
           Method method = Method.of(task.getMethodName()).orElseThrow(() ->
               new ServingException(ServingException.Code.UNIMPLEMENTED,
                   "Unsupported signature method_name: " + task.getMethodName()));
-          methods.add(method);
-          predictors.add(ExampleTasks.predictor(servable, key, method));
+          tasks.add(new ExampleTasks.Task(key, method));
         }
+        Predictor predictor = ExampleTasks.multiPredictor(servable, tasks);
         // one label value per set of signatures, whatever their order in the request
         call.describe(servable.name(), String.join(",", new TreeSet<>(keys)));
         TensorValue examples = examples(request.getInput());
-        var response = MultiInferenceResponse.newBuilder();
+        Prediction combined = call.run(predictor, ExampleTasks.feeds(predictor, examples));
         int rows = (int) examples.rows();
-        for (int t = 0; t < predictors.size(); t++) {
-          Prediction prediction = call.run(predictors.get(t),
-              Map.of(ExampleTasks.INPUTS, examples));
+        var response = MultiInferenceResponse.newBuilder();
+        for (ExampleTasks.Task task : tasks) {
+          Prediction prediction = ExampleTasks.taskOutputs(combined, task.signatureKey());
           var result = InferenceResult.newBuilder()
-              .setModelSpec(spec(servable, predictors.get(t).signature().key()));
-          if (methods.get(t) == Method.CLASSIFY) {
+              .setModelSpec(spec(servable, task.signatureKey()));
+          if (task.method() == Method.CLASSIFY) {
             result.setClassificationResult(
                 classificationResult(ExampleTasks.classifications(prediction, rows)));
           } else {
