@@ -73,13 +73,15 @@ public final class ExampleTasks {
     if (examples.isEmpty()) {
       throw ServingException.invalidArgument("Input is empty.");
     }
-    byte[][] values = new byte[examples.size()][];
-    for (int i = 0; i < values.length; i++) {
-      byte[] example = examples.get(i);
-      values[i] = Arrays.copyOf(context, context.length + example.length);
-      System.arraycopy(example, 0, values[i], context.length, example.length);
+    byte[][] values = examples.toArray(byte[][]::new);
+    if (context.length > 0) {
+      for (int i = 0; i < values.length; i++) {
+        byte[] example = values[i];
+        values[i] = Arrays.copyOf(context, context.length + example.length);
+        System.arraycopy(example, 0, values[i], context.length, example.length);
+      }
     }
-    return TensorValue.ofStrings(Shape.of(values.length), values);
+    return TensorValue.ofStrings(Shape.of(values.length), values);  // copies each value once
   }
 
   /**
