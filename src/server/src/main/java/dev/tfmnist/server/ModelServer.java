@@ -1,26 +1,18 @@
 package dev.tfmnist.server;
 
 import dev.tfmnist.loader.LoadedModel;
-import dev.tfmnist.loader.SignatureInfo;
-import dev.tfmnist.loader.TensorSpec;
 import dev.tfmnist.server.batching.BatchStats;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.server.grpc.GrpcServer;
 import dev.tfmnist.server.http.RestServer;
 import dev.tfmnist.server.models.ModelManager;
-import dev.tfmnist.server.models.Servable;
-import dev.tfmnist.server.models.VersionRequest;
+import dev.tfmnist.server.models.WarmUp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.Objects;
 import java.util.Optional;
-import org.tensorflow.proto.DataType;
 
 /**
  * Serves models as TensorFlow Serving does: its REST API on Undertow and, when given a port, its
@@ -49,7 +41,7 @@ import org.tensorflow.proto.DataType;
  * }</pre>
  */
 public final class ModelServer implements AutoCloseable {
-  /** Requests the warm-up sends through the server's own HTTP path. */
+  /** Requests the warm-up runs through the REST request path, in-process. */
   private static final int WARM_UP_REQUESTS = 30;
   /** How long {@link #close()} lets requests in flight finish. */
   public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
@@ -75,14 +67,7 @@ public final class ModelServer implements AutoCloseable {
     this.core = new ServingCore(models, b.batching, b.requestTimeout);
     long warmStart = System.nanoTime();
     if (b.warmUp && b.model != null) {
-      int rows = b.batching == null ? 1 : b.batching.maxBatchSize();
-      for (String key : b.model.signatures().keySet()) {
-        try {
-          warmUpRuns += b.model.predictor(key).warmUp(rows);
-        } catch (RuntimeException zerosRefused) {
-          // a graph may check its inputs' values; that signature warms up on its first requests
-        }
-      }
+      warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
     }
     RestServer restServer;
     try {
@@ -100,7 +85,7 @@ public final class ModelServer implements AutoCloseable {
       }
       if (b.warmUp) {
         for (String model : models.models()) {
-          warmUpOverHttp(model);
+          warmUpRuns += rest.warmUp(model, WARM_UP_REQUESTS);
         }
       }
     } catch (IOException | RuntimeException | Error e) {
@@ -115,49 +100,6 @@ public final class ModelServer implements AutoCloseable {
     }
     this.grpc = grpcServer;
     this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
-  }
-
-  /**
-   * Sends a few single-row requests of zeros to a model's default signature through the server
-   * itself, so the first client does not wait while the JVM loads and compiles the request path
-   * (about 100 ms on its first request here). Only for the common shape, one input of rows of
-   * numbers; these requests count in the stats and metrics like any others.
-   */
-  private void warmUpOverHttp(String model) {
-    SignatureInfo signature;
-    try (Servable servable = core.models().acquire(VersionRequest.latest(model))) {
-      signature = servable.model().signatures().get(SignatureInfo.DEFAULT_KEY);
-    } catch (ServingException noVersionYet) {
-      return;
-    }
-    if (signature == null || signature.inputs().size() != 1) {
-      return;
-    }
-    TensorSpec spec = signature.inputs().values().iterator().next();
-    if (!spec.isBatched() || spec.rank() != 2 || spec.shape().get(1) < 1
-        || spec.dtype() == DataType.DT_STRING || spec.dtype() == DataType.DT_BOOL) {
-      return;
-    }
-    String row = String.join(",", Collections.nCopies((int) spec.shape().get(1), "0"));
-    var request = HttpRequest.newBuilder(URI.create(modelUri(model) + ":predict"))
-        .timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [[" + row + "]]}"))
-        .build();
-    var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    for (int i = 0; i < WARM_UP_REQUESTS; i++) {
-      try {
-        if (client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
-          return;  // the model refuses zeros: it warms up on its first real requests
-        }
-      } catch (IOException e) {
-        return;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-      warmUpRuns++;
-    }
   }
 
   /** A server for one loaded model, served as its directory's version (else version 1). */
@@ -329,7 +271,7 @@ public final class ModelServer implements AutoCloseable {
     }
   }
 
-  /** Runs made to warm the model up before listening (on zeros, then over HTTP). */
+  /** Runs made to warm the model up before listening (on zeros, then through the REST path). */
   public int warmUpRuns() {
     return warmUpRuns;
   }

@@ -6,6 +6,7 @@ import dev.tfmnist.loader.PredictionException;
 import dev.tfmnist.loader.Predictor;
 import dev.tfmnist.loader.SignatureNotFoundException;
 import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.batching.BatchModel;
 import dev.tfmnist.server.batching.BatchStats;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.server.batching.DynamicBatcher;
@@ -37,6 +38,7 @@ public final class ServingCore implements AutoCloseable {
   /** Predictions being read and parsed, not yet handed to the batcher: its hint to wait. */
   private final AtomicInteger arriving = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final FailureLog failures = new FailureLog(Duration.ofMinutes(1));
 
   /**
    * @param batching dynamic batching of concurrent predictions, or null for none
@@ -52,6 +54,15 @@ public final class ServingCore implements AutoCloseable {
 
   public ModelManager models() {
     return models;
+  }
+
+  /**
+   * The log of failed requests, at most a line per kind of failure a minute.
+   *
+   * @return the log the front ends and the core write failures to
+   */
+  public FailureLog failures() {
+    return failures;
   }
 
   public ServingMetrics metrics() {
@@ -141,10 +152,20 @@ public final class ServingCore implements AutoCloseable {
       }
     }
 
-    /** Records how the request ended, when it failed. */
+    /**
+     * Records how the request ended, when it failed: in the metrics, and in the log when it is
+     * an internal error (client errors are the client's to see, not the log's).
+     *
+     * @param e what the request threw
+     * @return the failure in TF Serving's codes, to answer with
+     */
     public ServingException failed(RuntimeException e) {
       ServingException failure = translate(e);
       status = failure.code().name();
+      if (failure.code() == ServingException.Code.INTERNAL && failure.getCause() != null) {
+        failures.serverError("internal error serving " + api + " (" + entrypoint + ")",
+            failure.getCause());
+      }
       return failure;
     }
 
@@ -159,7 +180,7 @@ public final class ServingCore implements AutoCloseable {
       if (batcher.isEmpty()) {
         return predictor.predict(inputs);
       }
-      CompletableFuture<Prediction> future = batcher.get().submit(predictor, inputs);
+      CompletableFuture<Prediction> future = batcher.get().submit(BatchModel.of(predictor), inputs);
       try {
         return future.get(left, TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {

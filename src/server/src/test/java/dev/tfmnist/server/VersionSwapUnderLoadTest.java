@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.server.grpc.GrpcClient;
-import dev.tfmnist.server.grpc.api.ModelSpec;
+import dev.tfmnist.server.api.ModelSpec;
 import dev.tfmnist.server.models.ModelConfig;
 import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.VersionDirsAccess;

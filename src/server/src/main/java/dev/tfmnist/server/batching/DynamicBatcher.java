@@ -53,11 +53,11 @@ public final class DynamicBatcher implements AutoCloseable {
   private boolean closing;
 
   /** One caller's request and where its answer goes. */
-  private record Task(Key key, Map<String, TensorValue> inputs, int rows,
+  private record Task(BatchModel model, Key key, Map<String, TensorValue> inputs, int rows,
       CompletableFuture<Prediction> result) {}
 
-  /** What must agree for requests to share a batch: predictor, and each input's row shape. */
-  private record Key(Predictor predictor, Map<String, Shape> rowShapes) {}
+  /** What must agree for requests to share a batch: the model's key, each input's row shape. */
+  private record Key(Object model, Map<String, Shape> rowShapes) {}
 
   /** A batcher that always gives the first request of a batch its timeout to find company. */
   public DynamicBatcher(BatchingOptions options) {
@@ -92,15 +92,30 @@ public final class DynamicBatcher implements AutoCloseable {
    * cancel the future: a request cancelled while queued is dropped without running.
    */
   public CompletableFuture<Prediction> submit(Predictor predictor, Map<String, TensorValue> inputs) {
-    predictor.validate(inputs);
+    return submit(BatchModel.of(predictor), inputs);
+  }
+
+  /**
+   * Queues a request for any {@link BatchModel}, as {@link #submit(Predictor, Map)} does for a
+   * predictor.
+   *
+   * @param model what runs the request; requests whose models have equal keys share batches
+   * @param inputs the request's tensors by input key
+   * @return this request's rows of the batch's outputs, or the exception that failed the run
+   * @throws InvalidInputException if the model refuses the inputs
+   * @throws QueueFullException if the queue is full
+   * @throws IllegalStateException if the batcher is closing
+   */
+  public CompletableFuture<Prediction> submit(BatchModel model, Map<String, TensorValue> inputs) {
+    model.validate(inputs);
     requests.incrementAndGet();
     int rows = commonRows(inputs);
-    if (!predictor.signature().isBatchable() || rows < 1) {
-      return runAlone(predictor, inputs, rows);
+    if (!model.batchable() || rows < 1) {
+      return runAlone(model, inputs, rows);
     }
     var rowShapes = new TreeMap<String, Shape>();
     inputs.forEach((key, value) -> rowShapes.put(key, value.shape().tail()));
-    var task = new Task(new Key(predictor, rowShapes), new LinkedHashMap<>(inputs), rows,
+    var task = new Task(model, new Key(model.batchKey(), rowShapes), new LinkedHashMap<>(inputs), rows,
         new CompletableFuture<>());
     lock.lock();
     try {
@@ -126,7 +141,7 @@ public final class DynamicBatcher implements AutoCloseable {
     }
     // alone: run in the caller's thread, saving two thread hand-offs (~0.2 ms at concurrency 1)
     try {
-      return runAlone(predictor, inputs, rows);
+      return runAlone(model, inputs, rows);
     } finally {
       lock.lock();
       try {
@@ -151,10 +166,10 @@ public final class DynamicBatcher implements AutoCloseable {
     return previousBatchTasks <= 1 && arriving.getAsInt() == 0;
   }
 
-  private CompletableFuture<Prediction> runAlone(Predictor predictor,
+  private CompletableFuture<Prediction> runAlone(BatchModel model,
       Map<String, TensorValue> inputs, int rows) {
     try {
-      Prediction prediction = predictor.predict(inputs);
+      Prediction prediction = model.run(inputs);
       record(rows);
       return CompletableFuture.completedFuture(prediction);
     } catch (RuntimeException e) {
@@ -256,14 +271,14 @@ public final class DynamicBatcher implements AutoCloseable {
     if (batch.isEmpty()) {
       return;
     }
-    Predictor predictor = batch.get(0).key().predictor();
+    BatchModel model = batch.get(0).model();
     int rows = batch.stream().mapToInt(Task::rows).sum();
     try {
-      Prediction all = predictor.predict(stack(batch));
+      Prediction all = model.run(stack(batch));
       if (!rowsMatch(all, rows)) {
         // The signature promised a batch dimension the graph does not keep: run each alone.
         for (Task task : batch) {
-          complete(task, () -> predictor.predict(task.inputs()));
+          complete(task, () -> model.run(task.inputs()));
         }
         return;
       }

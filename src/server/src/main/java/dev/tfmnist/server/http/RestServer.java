@@ -16,6 +16,7 @@ import java.time.Duration;
  * connections; {@link #shutdown} lets the requests in flight finish.
  */
 public final class RestServer {
+  private final RestApi api;
   private final Undertow undertow;
   private final GracefulShutdownHandler graceful;
   private final InetSocketAddress address;
@@ -24,11 +25,11 @@ public final class RestServer {
   private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
       int workerThreads) throws IOException {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
-    this.graceful = new GracefulShutdownHandler(
-        new HttpContinueReadHandler(new RestApi(core, maxRequestBytes)));
+    this.api = new RestApi(core, maxRequestBytes);
+    this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(api));
     HttpHandler root = exchange -> {
       if (stopping) {
-        RestApi.sendError(exchange, 503, "the server is shutting down");
+        RestJson.sendError(exchange, 503, "the server is shutting down");
       } else {
         graceful.handleRequest(exchange);
       }
@@ -38,7 +39,7 @@ public final class RestServer {
         .setIoThreads(ioThreads)
         .setWorkerThreads(workerThreads)
         // Undertow's hard cap, above the API's limit by what the API may read to drop
-        .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, maxRequestBytes + RestApi.DRAIN_BYTES)
+        .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, maxRequestBytes + RequestBody.DRAIN_BYTES)
         .setHandler(root)
         .build();
     try {
@@ -55,6 +56,19 @@ public final class RestServer {
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
       int ioThreads, int workerThreads) throws IOException {
     return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads);
+  }
+
+  /**
+   * Runs single-row requests of zeros through the REST request path in-process, so that the
+   * first client does not wait for the JVM to compile it.
+   *
+   * @param model the model to send them to
+   * @param requests how many
+   * @return how many ran; 0 when the model's default signature is not one input of rows of
+   *     numbers, or it refuses zeros
+   */
+  public int warmUp(String model, int requests) {
+    return api.warmUp(model, requests);
   }
 
   public InetSocketAddress address() {

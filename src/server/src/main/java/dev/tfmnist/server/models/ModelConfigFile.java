@@ -1,8 +1,8 @@
 package dev.tfmnist.server.models;
 
 import com.google.protobuf.TextFormat;
-import dev.tfmnist.server.grpc.api.ModelServerConfig;
-import dev.tfmnist.server.grpc.api.ServableVersionPolicy;
+import dev.tfmnist.server.api.ModelServerConfig;
+import dev.tfmnist.server.api.ServableVersionPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,7 +1,6 @@
 package dev.tfmnist.server.models;
 
 import dev.tfmnist.loader.LoadedModel;
-import dev.tfmnist.loader.ModelLocation;
 import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.models.VersionStatus.State;
 import java.io.IOException;
@@ -15,15 +14,15 @@ import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -52,11 +51,7 @@ public final class ModelManager implements AutoCloseable {
     LoadedModel load(Path versionDirectory) throws IOException;
   }
 
-  /** Tries of a version that fails to load, a minute apart; TF Serving's default is 5 retries. */
-  static final int LOAD_TRIES = 6;
-  static final Duration LOAD_RETRY_INTERVAL = Duration.ofMinutes(1);
-
-  private record Failure(int tries, long lastNanos) {}
+  private static final Logger LOG = LoggerFactory.getLogger(ModelManager.class);
 
   private final VersionLoader loader;
   private final int warmUpRows;
@@ -73,17 +68,13 @@ public final class ModelManager implements AutoCloseable {
     final boolean fixed;  // one LoadedModel given by the caller: never polled, never closed
     final NavigableMap<Long, LoadedVersion> serving = new ConcurrentSkipListMap<>();
     final Map<Long, VersionStatus> statuses = new ConcurrentHashMap<>();
-    /**
-     * Versions that failed to load, with their tries: tried again a minute apart, at most {@link
-     * #LOAD_TRIES} times in all (TF Serving's max_num_load_retries and load_retry_interval),
-     * and afresh once they leave the disk or the policy.
-     */
-    final Map<Long, Failure> failed = new ConcurrentHashMap<>();
+    final VersionLoading loading;
     volatile String baseDirectoryProblem;
 
-    ManagedModel(ModelConfig config, boolean fixed) {
+    ManagedModel(ModelConfig config, boolean fixed, VersionLoading loading) {
       this.config = config;
       this.fixed = fixed;
+      this.loading = loading;
     }
   }
 
@@ -114,7 +105,7 @@ public final class ModelManager implements AutoCloseable {
     }));
     ModelConfig.checkName("model name", name);
     var managed = new ManagedModel(new ModelConfig(name, model.directory(),
-        VersionPolicy.specific(List.of(version)), Map.of()), true);
+        VersionPolicy.specific(List.of(version)), Map.of()), true, null);
     managed.serving.put(version, new LoadedVersion(name, version, model, false));
     managed.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
     manager.models.put(name, managed);
@@ -206,19 +197,19 @@ public final class ModelManager implements AutoCloseable {
       for (ModelConfig config : configs) {
         ManagedModel model = models.get(config.name());
         if (model == null) {
-          models.put(config.name(), new ManagedModel(config, false));
-          events.accept("Added model " + config.name() + " from " + config.basePath()
+          models.put(config.name(), newModel(config));
+          event("Added model " + config.name() + " from " + config.basePath()
               + " (versions: " + config.policy() + ")");
         } else if (!model.fixed && !model.config.basePath().equals(config.basePath())) {
           // other directories: their versions are other models, whatever their numbers
-          var moved = new ManagedModel(config, false);
+          var moved = newModel(config);
           refresh(moved);
           models.put(config.name(), moved);
           model.serving.keySet().forEach(v -> unload(model, v));
-          events.accept("Moved model " + config.name() + " to " + config.basePath());
+          event("Moved model " + config.name() + " to " + config.basePath());
         } else if (!model.config.equals(config) && !model.fixed) {
           model.config = config;
-          events.accept("Updated model " + config.name() + " (versions: " + config.policy()
+          event("Updated model " + config.name() + " (versions: " + config.policy()
               + ", labels: " + config.labels() + ")");
         }
       }
@@ -227,7 +218,7 @@ public final class ModelManager implements AutoCloseable {
         if (!names.contains(entry.getKey()) && !entry.getValue().fixed) {
           it.remove();
           entry.getValue().serving.keySet().forEach(v -> unload(entry.getValue(), v));
-          events.accept("Removed model " + entry.getKey());
+          event("Removed model " + entry.getKey());
         }
       }
       refresh();
@@ -251,26 +242,21 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
+  private ManagedModel newModel(ModelConfig config) {
+    return new ManagedModel(config, false, new VersionLoading(loader, warmUpRows));
+  }
+
   private void refresh(ManagedModel model) {
-    ModelConfig config = model.config;
-    SortedMap<Long, Path> onDisk;
-    try {
-      onDisk = new TreeMap<>(ModelLocation.versions(config.basePath()));
-      onDisk.values().removeIf(dir -> !ModelLocation.isSavedModel(dir));  // still being copied
-      model.baseDirectoryProblem = onDisk.isEmpty()
-          ? "no versions of model " + config.name() + " found under base path "
-              + config.basePath()
-          : null;
-    } catch (IOException | RuntimeException e) {
-      // keep serving what is loaded: a base directory on a network file system may blink
-      model.baseDirectoryProblem = e.getMessage();
-      return;
+    FileSystemSource.Listing listing = FileSystemSource.list(model.config);
+    model.baseDirectoryProblem = listing.problem().orElse(null);
+    if (!listing.readable()) {
+      return;  // keep serving what is loaded: a base directory on a network file system may blink
     }
-    SortedSet<Long> wanted = config.policy().select(new TreeSet<>(onDisk.keySet()));
-    model.failed.keySet().retainAll(wanted);  // a version that left may be tried again
+    SortedSet<Long> wanted = listing.aspired();
+    model.loading.retainOnly(wanted);  // a version that left may be tried again
     for (long version : wanted) {
-      if (!model.serving.containsKey(version) && shouldTry(model, version)) {
-        load(model, version, onDisk.get(version));
+      if (!model.serving.containsKey(version) && model.loading.shouldTry(version)) {
+        load(model, version, listing.versions().get(version));
       }
     }
     if (wanted.isEmpty()) {
@@ -295,50 +281,32 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
-  private static boolean shouldTry(ManagedModel model, long version) {
-    Failure failure = model.failed.get(version);
-    return failure == null || (failure.tries() < LOAD_TRIES
-        && System.nanoTime() - failure.lastNanos() >= LOAD_RETRY_INTERVAL.toNanos());
-  }
-
   private void load(ManagedModel model, long version, Path dir) {
     String name = model.config.name();
     model.statuses.put(version, VersionStatus.of(version, State.LOADING));
-    long start = System.nanoTime();
-    LoadedModel loaded;
+    VersionLoading.Loaded loaded;
     try {
-      loaded = loader.load(dir);
+      loaded = model.loading.load(version, dir);
     } catch (IOException | RuntimeException e) {
       String error = e.getMessage() == null ? e.toString() : e.getMessage();
-      Failure before = model.failed.get(version);
-      model.failed.put(version, new Failure(before == null ? 1 : before.tries() + 1,
-          System.nanoTime()));
       model.statuses.put(version, VersionStatus.failed(version, error));
-      events.accept("Failed to load " + name + " version " + version + ": " + error);
+      event("Failed to load " + name + " version " + version + ": " + error);
       return;
-    }
-    int runs = 0;
-    try {
-      if (warmUpRows > 0) {
-        for (String key : loaded.signatures().keySet()) {
-          try {
-            runs += loaded.predictor(key).warmUp(warmUpRows);
-          } catch (RuntimeException zerosRefused) {
-            // a graph may check its inputs' values; it warms up on its first requests
-          }
-        }
-      }
     } catch (Error e) {
-      loaded.close();  // out of memory while warming up: the model must not outlive this
       model.statuses.put(version, VersionStatus.failed(version, e.toString()));
       throw e;
     }
-    model.failed.remove(version);
-    model.serving.put(version, new LoadedVersion(name, version, loaded, true));
+    model.serving.put(version, new LoadedVersion(name, version, loaded.model(), true));
     model.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
-    events.accept(String.format(java.util.Locale.ROOT, "Loaded %s version %d in %.2f s%s",
-        name, version, (System.nanoTime() - start) / 1e9,
-        runs > 0 ? " (warmed up with " + runs + " runs on zeros)" : ""));
+    event(String.format(java.util.Locale.ROOT, "Loaded %s version %d in %.2f s%s",
+        name, version, loaded.took().toNanos() / 1e9, loaded.warmUpRuns() > 0
+            ? " (warmed up with " + loaded.warmUpRuns() + " runs on zeros)" : ""));
+  }
+
+  /** A load, unload or failure: to the log, and to the builder's listener. */
+  private void event(String line) {
+    LOG.info(line);
+    events.accept(line);
   }
 
   private void unload(ManagedModel model, long version) {
@@ -352,7 +320,7 @@ public final class ModelManager implements AutoCloseable {
     loaded.retire(() -> {
       // a copy of the same version loaded again meanwhile keeps its own status
       model.statuses.replace(version, unloading, VersionStatus.of(version, State.END));
-      events.accept("Unloaded " + name + " version " + version);
+      event("Unloaded " + name + " version " + version);
     });
   }
 
@@ -361,6 +329,7 @@ public final class ModelManager implements AutoCloseable {
     try {
       refresh();
     } catch (Throwable e) {
+      LOG.error("Polling the model directories failed", e);
       events.accept("Polling the model directories failed: " + e);
     }
   }
@@ -369,8 +338,7 @@ public final class ModelManager implements AutoCloseable {
     try {
       configSource.get().ifPresent(this::reconfigure);
     } catch (Throwable e) {
-      events.accept("Applying the model config failed, keeping the models served: "
-          + e.getMessage());
+      event("Applying the model config failed, keeping the models served: " + e.getMessage());
     }
   }
 
@@ -391,28 +359,32 @@ public final class ModelManager implements AutoCloseable {
   }
 
   private LoadedVersion choose(ManagedModel model, VersionRequest request) {
-    long number;
-    if (request.label().isPresent()) {
-      Long labelled = model.config.labels().get(request.label().get());
-      if (labelled == null) {
-        throw ServingException.invalidArgument("Unrecognized servable version label: "
-            + request.label().get());
-      }
-      number = labelled;
-    } else if (request.version().isPresent()) {
-      number = request.version().getAsLong();
-    } else {
+    OptionalLong number = number(model, request);
+    if (number.isEmpty()) {
       var latest = model.serving.lastEntry();
       if (latest == null) {
         throw notFound(model, request);
       }
       return latest.getValue();
     }
-    LoadedVersion version = model.serving.get(number);
+    LoadedVersion version = model.serving.get(number.getAsLong());
     if (version == null) {
       throw notFound(model, request);
     }
     return version;
+  }
+
+  /** The version number a request names, through the model's labels; empty for the latest. */
+  private static OptionalLong number(ManagedModel model, VersionRequest request) {
+    if (request.label().isEmpty()) {
+      return request.version();
+    }
+    Long labelled = model.config.labels().get(request.label().get());
+    if (labelled == null) {
+      throw ServingException.invalidArgument("Unrecognized servable version label: "
+          + request.label().get());
+    }
+    return OptionalLong.of(labelled);
   }
 
   private static ServingException notFound(ManagedModel model, VersionRequest request) {
@@ -435,15 +407,7 @@ public final class ModelManager implements AutoCloseable {
    */
   public List<VersionStatus> status(VersionRequest request) {
     ManagedModel model = model(request);
-    OptionalLong number = request.version();
-    if (request.label().isPresent()) {
-      Long labelled = model.config.labels().get(request.label().get());
-      if (labelled == null) {
-        throw ServingException.invalidArgument("Unrecognized servable version label: "
-            + request.label().get());
-      }
-      number = OptionalLong.of(labelled);
-    }
+    OptionalLong number = number(model, request);
     if (number.isPresent()) {
       VersionStatus status = model.statuses.get(number.getAsLong());
       if (status == null) {

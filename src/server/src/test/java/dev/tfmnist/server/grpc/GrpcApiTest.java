@@ -10,12 +10,12 @@ import com.google.protobuf.Int64Value;
 import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.loader.TensorValue;
 import dev.tfmnist.server.ModelServer;
-import dev.tfmnist.server.grpc.api.ClassificationRequest;
-import dev.tfmnist.server.grpc.api.GetModelMetadataRequest;
-import dev.tfmnist.server.grpc.api.GetModelStatusRequest;
-import dev.tfmnist.server.grpc.api.ModelSpec;
-import dev.tfmnist.server.grpc.api.PredictResponse;
-import dev.tfmnist.server.grpc.api.SignatureDefMap;
+import dev.tfmnist.server.api.ClassificationRequest;
+import dev.tfmnist.server.api.GetModelMetadataRequest;
+import dev.tfmnist.server.api.GetModelStatusRequest;
+import dev.tfmnist.server.api.ModelSpec;
+import dev.tfmnist.server.api.PredictResponse;
+import dev.tfmnist.server.api.SignatureDefMap;
 import dev.tfmnist.testing.TestModels;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -279,7 +279,7 @@ class GrpcApiTest {
     assertEquals(1, status.getModelVersionStatusCount());
     assertEquals(1, status.getModelVersionStatus(0).getVersion());
     assertEquals("AVAILABLE", status.getModelVersionStatus(0).getState().name());
-    assertEquals(0, status.getModelVersionStatus(0).getStatus().getErrorCode());
+    assertEquals(0, status.getModelVersionStatus(0).getStatus().getErrorCodeValue());
   }
 
   @Test
