@@ -2,6 +2,7 @@ package dev.tfmnist.server.grpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import dev.tfmnist.loader.TensorValue;
 import dev.tfmnist.server.InferenceService;
@@ -131,9 +132,12 @@ final class GrpcApi {
     try {
       return parser.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
-      String what = method.getBareMethodName() + ": the request is not a valid "
-          + method.getServiceName().replaceFirst("\\.[^.]+$", "") + "."
-          + method.getBareMethodName() + " request message (" + e.getMessage() + ")";
+      String type = method.getRequestMarshaller()
+          instanceof MethodDescriptor.PrototypeMarshaller<?> proto
+          && proto.getMessagePrototype() instanceof Message message
+          ? message.getDescriptorForType().getFullName() : "request message";
+      String what = method.getBareMethodName() + ": the request is not a valid " + type + " ("
+          + e.getMessage().strip() + ")";
       core.failures().clientError("gRPC " + method.getFullMethodName()
           + ": undecodable requests", what);
       throw ServingException.invalidArgument(what);
