@@ -262,7 +262,8 @@ public final class ServeMnist implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    System.exit(run(args, new PrintWriter(System.out, true),
+        new PrintWriter(NativeLog.systemErr(), true)));
   }
 
   /** Runs the command with the given streams and returns the exit code; main() is this plus exit. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfmnist.testing.TestData;
+import dev.tfmnist.testing.TestModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,6 +76,34 @@ class NativeLogProcessTest {
     var lines = devices.out().lines().toList();
     assertEquals("Devices TensorFlow sees:", lines.get(0), devices.out());
     assertTrue(lines.get(lines.size() - 1).startsWith("Running on: "), devices.out());
+  }
+
+  @Test
+  void anOpTensorFlowLacksEndsInTheProgramsOneLineOnly(@TempDir Path dir) throws Exception {
+    // TensorFlow's MLIR bridge logs this model's unparsable function through absl, long after
+    // the first session and whatever TF_CPP_MIN_LOG_LEVEL says
+    var output = run(PredictMnist.class, dir, null,
+        List.of("--model", TestModels.unregisteredOpInFunctionModel().toString()));
+    assertEquals(1, output.exitCode(), output.err());
+    var lines = output.err().lines().toList();
+    assertEquals(1, lines.size(), "stderr should be the program's one line:\n" + output.err());
+    assertTrue(lines.get(0).startsWith("PredictMnist: "), output.err());
+    assertTrue(lines.get(0).contains("uses the op " + TestModels.UNREGISTERED_OP + ","),
+        output.err());
+  }
+
+  @Test
+  void tfLogAndAUsersLogLevelLeaveStderrToTensorFlow(@TempDir Path dir) throws Exception {
+    String model = TestModels.unregisteredOpInFunctionModel().toString();
+    for (var output : List.of(
+        run(PredictMnist.class, dir, null, List.of("--tf-log", "--model", model)),
+        run(PredictMnist.class, dir, "3", List.of("--model", model)))) {
+      assertEquals(1, output.exitCode(), output.err());
+      assertTrue(output.err().contains("mlir_bridge_pass_util.cc"),
+          "expected absl's line on stderr:\n" + output.err());
+      var lines = output.err().lines().toList();
+      assertTrue(lines.get(lines.size() - 1).startsWith("PredictMnist: "), output.err());
+    }
   }
 
   @Test

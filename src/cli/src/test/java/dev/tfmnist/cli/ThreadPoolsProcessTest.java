@@ -19,9 +19,9 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The thread options reach TensorFlow's process-wide pools although the quiet-log session and the
- * device listing make sessions before the program's own. Each count runs in a fresh JVM, since the
- * pools are made once per process.
+ * The thread options reach TensorFlow's process-wide pools although the device listing (and the
+ * quiet-log session, where NativeLog cannot quiet for good and runs one) make sessions before the
+ * program's own. Each count runs in a fresh JVM, since the pools are made once per process.
  */
 class ThreadPoolsProcessTest {
 
@@ -56,7 +56,7 @@ class ThreadPoolsProcessTest {
         "-cp", System.getProperty("java.class.path"),
         ThreadPoolsProcessTest.class.getName(), Integer.toString(poolSize)))
         .redirectErrorStream(true);
-    builder.environment().remove(NativeLog.LEVEL_VARIABLE);  // so NativeLog runs its session
+    builder.environment().remove(NativeLog.LEVEL_VARIABLE);  // so NativeLog quiets, as in a program
     var process = builder.start();
     String out = new String(process.getInputStream().readAllBytes()).strip();
     assertTrue(process.waitFor(2, TimeUnit.MINUTES), "child JVM did not finish");

@@ -16,6 +16,12 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.proto.AttrValue;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.FunctionDef;
+import org.tensorflow.proto.NameAttrList;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.OpDef;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
@@ -29,6 +35,7 @@ public final class TestModels {
   private static Path workDir;
   private static Path identityModel;
   private static Path unregisteredOpModel;
+  private static Path unregisteredOpInFunctionModel;
   private static Path inputFormsModel;
   private static Path examplesModel;
 
@@ -137,6 +144,65 @@ public final class TestModels {
 
   /** The op type {@link #unregisteredOpModel()} uses. */
   public static final String UNREGISTERED_OP = "NoSuchOpInThisTensorFlow";
+
+  /**
+   * {@link #identityModel()} with its op {@code f32_out} turned into a call of the function {@code
+   * __inference_serve_215}, whose body uses {@link #UNREGISTERED_OP}: the shape of a Keras export
+   * using tensorflow-text's ops, where the op hides in the function library rather than in the
+   * graph. Loading it is what makes TensorFlow's MLIR bridge log a native line ({@code
+   * mlir_bridge_pass_util.cc ... Failed to parse __inference_serve_215: Op type not registered})
+   * through absl, which {@code TF_CPP_MIN_LOG_LEVEL} does not govern.
+   */
+  public static synchronized Path unregisteredOpInFunctionModel() {
+    if (unregisteredOpInFunctionModel == null) {
+      Path dir = workDir().resolve("unregistered-op-in-function").resolve("1");
+      try {
+        copyTree(identityModel(), dir);
+        Path pb = dir.resolve("saved_model.pb");
+        var savedModel = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
+        var graph = savedModel.getMetaGraphsBuilder(0).getGraphDefBuilder();
+        String function = "__inference_serve_215";
+        var floatType = AttrValue.newBuilder().setType(DataType.DT_FLOAT).build();
+        var floatList = AttrValue.newBuilder()
+            .setList(AttrValue.ListValue.newBuilder().addType(DataType.DT_FLOAT)).build();
+        graph.getLibraryBuilder().addFunction(FunctionDef.newBuilder()
+            .setSignature(OpDef.newBuilder().setName(function)
+                .addInputArg(OpDef.ArgDef.newBuilder().setName("x").setType(DataType.DT_FLOAT))
+                .addOutputArg(OpDef.ArgDef.newBuilder().setName("y").setType(DataType.DT_FLOAT)))
+            .addNodeDef(NodeDef.newBuilder().setName("fold").setOp(UNREGISTERED_OP).addInput("x")
+                .putAttr("T", floatType))
+            .putRet("y", "fold:output:0"));
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+          var node = graph.getNode(i);
+          if (node.getName().equals("f32_out")) {
+            graph.setNode(i, node.toBuilder().setOp("StatefulPartitionedCall").clearAttr()
+                .putAttr("Tin", floatList).putAttr("Tout", floatList)
+                .putAttr("f", AttrValue.newBuilder()
+                    .setFunc(NameAttrList.newBuilder().setName(function)).build()));
+          }
+        }
+        Files.write(pb, savedModel.build().toByteArray());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      unregisteredOpInFunctionModel = dir;
+    }
+    return unregisteredOpInFunctionModel;
+  }
+
+  private static void copyTree(Path source, Path target) throws IOException {
+    Files.createDirectories(target);
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path file : files.toList()) {
+        Path copy = target.resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(copy);
+        } else {
+          Files.copy(file, copy);
+        }
+      }
+    }
+  }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void exportIdentityModel(Path dir) throws IOException {
