@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
 
 /** Puts SavedModel versions into a base directory the way deployments do: copy, then rename. */
 final class VersionDirs {
@@ -36,15 +36,8 @@ final class VersionDirs {
   }
 
   static void copy(Path from, Path to) {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path source : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target);
-        }
-      }
+    try {
+      FileUtils.copyDirectory(from.toFile(), to.toFile());  // makes the parents too
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
