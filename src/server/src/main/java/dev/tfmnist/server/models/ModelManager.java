@@ -10,21 +10,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The models a server serves and their versions, kept as TensorFlow Serving's file-system source
@@ -61,22 +59,6 @@ public final class ModelManager implements AutoCloseable {
   private final ScheduledExecutorService poller;
   private final Supplier<Optional<List<ModelConfig>>> configSource;
   private volatile boolean closed;
-
-  /** One model: its config, the versions serving now, and every version's status. */
-  private static final class ManagedModel {
-    volatile ModelConfig config;
-    final boolean fixed;  // one LoadedModel given by the caller: never polled, never closed
-    final NavigableMap<Long, LoadedVersion> serving = new ConcurrentSkipListMap<>();
-    final Map<Long, VersionStatus> statuses = new ConcurrentHashMap<>();
-    final VersionLoading loading;
-    volatile String baseDirectoryProblem;
-
-    ManagedModel(ModelConfig config, boolean fixed, VersionLoading loading) {
-      this.config = config;
-      this.fixed = fixed;
-      this.loading = loading;
-    }
-  }
 
   private ModelManager(Builder b) {
     this.loader = b.loader;
@@ -203,9 +185,9 @@ public final class ModelManager implements AutoCloseable {
         } else if (!model.fixed && !model.config.basePath().equals(config.basePath())) {
           // other directories: their versions are other models, whatever their numbers
           var moved = newModel(config);
-          refresh(moved);
+          moved.refresh(this::event);
           models.put(config.name(), moved);
-          model.serving.keySet().forEach(v -> unload(model, v));
+          model.unloadAll(this::event);
           event("Moved model " + config.name() + " to " + config.basePath());
         } else if (!model.config.equals(config) && !model.fixed) {
           model.config = config;
@@ -217,7 +199,7 @@ public final class ModelManager implements AutoCloseable {
         var entry = it.next();
         if (!names.contains(entry.getKey()) && !entry.getValue().fixed) {
           it.remove();
-          entry.getValue().serving.keySet().forEach(v -> unload(entry.getValue(), v));
+          entry.getValue().unloadAll(this::event);
           event("Removed model " + entry.getKey());
         }
       }
@@ -236,7 +218,7 @@ public final class ModelManager implements AutoCloseable {
       }
       for (ManagedModel model : models.values()) {
         if (!model.fixed) {
-          refresh(model);
+          model.refresh(this::event);
         }
       }
     }
@@ -246,82 +228,10 @@ public final class ModelManager implements AutoCloseable {
     return new ManagedModel(config, false, new VersionLoading(loader, warmUpRows));
   }
 
-  private void refresh(ManagedModel model) {
-    FileSystemSource.Listing listing = FileSystemSource.list(model.config);
-    model.baseDirectoryProblem = listing.problem().orElse(null);
-    if (!listing.readable()) {
-      return;  // keep serving what is loaded: a base directory on a network file system may blink
-    }
-    SortedSet<Long> wanted = listing.aspired();
-    model.loading.retainOnly(wanted);  // a version that left may be tried again
-    for (long version : wanted) {
-      if (!model.serving.containsKey(version) && model.loading.shouldTry(version)) {
-        load(model, version, listing.versions().get(version));
-      }
-    }
-    if (wanted.isEmpty()) {
-      return;  // nothing the policy takes is on disk (yet): keep serving what is loaded
-    }
-    // A wanted version that failed to load leaves its place to the highest version serving
-    // outside the policy: a broken new version never takes the old one down with it.
-    long missing = wanted.stream().filter(v -> !model.serving.containsKey(v)).count();
-    var keep = new TreeSet<>(wanted);
-    for (long version : model.serving.descendingKeySet()) {
-      if (missing == 0) {
-        break;
-      }
-      if (keep.add(version)) {
-        missing--;
-      }
-    }
-    for (long version : new ArrayList<>(model.serving.keySet())) {
-      if (!keep.contains(version)) {
-        unload(model, version);
-      }
-    }
-  }
-
-  private void load(ManagedModel model, long version, Path dir) {
-    String name = model.config.name();
-    model.statuses.put(version, VersionStatus.of(version, State.LOADING));
-    VersionLoading.Loaded loaded;
-    try {
-      loaded = model.loading.load(version, dir);
-    } catch (IOException | RuntimeException e) {
-      String error = e.getMessage() == null ? e.toString() : e.getMessage();
-      model.statuses.put(version, VersionStatus.failed(version, error));
-      event("Failed to load " + name + " version " + version + ": " + error);
-      return;
-    } catch (Error e) {
-      model.statuses.put(version, VersionStatus.failed(version, e.toString()));
-      throw e;
-    }
-    model.serving.put(version, new LoadedVersion(name, version, loaded.model(), true));
-    model.statuses.put(version, VersionStatus.of(version, State.AVAILABLE));
-    event(String.format(java.util.Locale.ROOT, "Loaded %s version %d in %.2f s%s",
-        name, version, loaded.took().toNanos() / 1e9, loaded.warmUpRuns() > 0
-            ? " (warmed up with " + loaded.warmUpRuns() + " runs on zeros)" : ""));
-  }
-
   /** A load, unload or failure: to the log, and to the builder's listener. */
   private void event(String line) {
     LOG.info(line);
     events.accept(line);
-  }
-
-  private void unload(ManagedModel model, long version) {
-    LoadedVersion loaded = model.serving.remove(version);
-    if (loaded == null) {
-      return;
-    }
-    String name = loaded.name();
-    VersionStatus unloading = VersionStatus.of(version, State.UNLOADING);
-    model.statuses.put(version, unloading);
-    loaded.retire(() -> {
-      // a copy of the same version loaded again meanwhile keeps its own status
-      model.statuses.replace(version, unloading, VersionStatus.of(version, State.END));
-      event("Unloaded " + name + " version " + version);
-    });
   }
 
   /** Catches everything: an exception escaping would cancel the periodic task for good. */
@@ -472,7 +382,7 @@ public final class ModelManager implements AutoCloseable {
       closed = true;
       poller.shutdownNow();
       for (ManagedModel model : models.values()) {
-        model.serving.keySet().forEach(v -> unload(model, v));
+        model.unloadAll(this::event);
       }
     }
   }
