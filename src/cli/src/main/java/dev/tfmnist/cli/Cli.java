@@ -4,6 +4,7 @@ import dev.tfmnist.device.ThreadPools;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Properties;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -84,6 +85,17 @@ final class Cli {
         "TensorFlow Java " + versions.getProperty("tensorflow.java", "?") + ", TensorFlow "
             + org.tensorflow.TensorFlow.version()
       };
+    }
+  }
+
+  /**
+   * Sends what libraries log through java.util.logging (gRPC, Netty) to SLF4J, where the
+   * programs' Logback configuration decides what shows; called first in every main.
+   */
+  static void routeLibraryLogs() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
     }
   }
 

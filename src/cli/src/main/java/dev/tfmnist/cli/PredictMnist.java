@@ -198,6 +198,7 @@ public final class PredictMnist implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Cli.routeLibraryLogs();
     System.exit(run(args, new PrintWriter(System.out, true),
         new PrintWriter(NativeLog.systemErr(), true)));
   }

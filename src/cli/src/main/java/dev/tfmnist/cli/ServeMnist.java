@@ -262,6 +262,7 @@ public final class ServeMnist implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Cli.routeLibraryLogs();
     System.exit(run(args, new PrintWriter(System.out, true),
         new PrintWriter(NativeLog.systemErr(), true)));
   }

@@ -304,6 +304,7 @@ public final class TrainMnist implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    Cli.routeLibraryLogs();
     System.setProperty("java.awt.headless", "true");
     System.exit(run(args, new PrintWriter(System.out, true),
         new PrintWriter(NativeLog.systemErr(), true)));
