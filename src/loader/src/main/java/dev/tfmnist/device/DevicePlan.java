@@ -18,20 +18,46 @@ import org.tensorflow.proto.GPUOptions;
  * Where a session will run, decided once: the devices TensorFlow sees, the one the user's choice
  * lands on, and the session configuration that makes it so. GPU memory grows as needed rather than
  * being taken whole at start, so a served model and a training run can share a card.
+ *
+ * <p>A plan is immutable; {@link dev.tfmnist.loader.ModelLoader#device(DevicePlan)} loads a model
+ * with its {@link #sessionConfig()}.
+ *
+ * @param choice what the user asked for
+ * @param visible the devices TensorFlow saw when the plan was resolved, in its order
+ * @param onGpu whether sessions made with this plan run on a GPU; false means GPUs are hidden
+ * @param note why the plan runs on the CPU where a GPU was hoped for ({@link DeviceChoice#AUTO} on
+ *     the GPU build with no GPU visible); empty otherwise
+ * @param logPlacement whether sessions log the device of every op (TensorFlow's {@code
+ *     log_device_placement}, written to the native log on stderr)
+ * @param threads the CPU thread pools of sessions made with this plan
  */
 public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean onGpu,
     Optional<String> note, boolean logPlacement, ThreadPools threads) {
 
-  /** Whether the CUDA build of TensorFlow's natives is on the classpath (the -Pgpu profile). */
+  /**
+   * Whether the CUDA build of TensorFlow's natives (tensorflow-core-native, classifier {@code
+   * linux-x86_64-gpu}; the -Pgpu profile) is on the classpath. Looks for a resource only; it
+   * neither loads TensorFlow nor checks for a GPU.
+   *
+   * @return true for the GPU build, false for the CPU build
+   */
   public static boolean gpuBuild() {
     return DevicePlan.class.getClassLoader()
         .getResource("org/tensorflow/internal/c_api/linux-x86_64-gpu/LICENSE") != null;
   }
 
   /**
-   * Lists the devices and applies {@code choice}.
+   * Lists the devices and applies {@code choice}, with TensorFlow's default thread pools.
    *
+   * <p>Listing the devices loads TensorFlow's native library and opens (and closes) a session. If
+   * it is the process's first session, it fixes the process-wide thread pools to TensorFlow's
+   * defaults: a program that sets them uses {@link #resolve(DeviceChoice, boolean, ThreadPools)}.
+   *
+   * @param choice where to run
+   * @param logPlacement whether sessions made with the plan log the device of every op
+   * @return the plan
    * @throws NoGpuException for {@link DeviceChoice#GPU} when no GPU is visible
+   * @throws org.tensorflow.exceptions.TensorFlowException if TensorFlow cannot list its devices
    */
   public static DevicePlan resolve(DeviceChoice choice, boolean logPlacement) {
     return resolve(choice, logPlacement, ThreadPools.DEFAULT);
@@ -41,7 +67,16 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
    * Lists the devices and applies {@code choice}; sessions made from this plan use {@code
    * threads} (the device listing's session too, see {@link ThreadPools}).
    *
+   * <p>With {@link DeviceChoice#AUTO} the plan runs on a GPU when one is visible; on the GPU build
+   * without a visible GPU it runs on the CPU with a {@link #note()} saying why.
+   *
+   * @param choice where to run
+   * @param logPlacement whether sessions made with the plan log the device of every op
+   * @param threads the thread pools of the device listing's session and of sessions made with
+   *     the plan
+   * @return the plan
    * @throws NoGpuException for {@link DeviceChoice#GPU} when no GPU is visible
+   * @throws org.tensorflow.exceptions.TensorFlowException if TensorFlow cannot list its devices
    */
   public static DevicePlan resolve(DeviceChoice choice, boolean logPlacement, ThreadPools threads) {
     var visible = listDevices(threads);
@@ -62,7 +97,13 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
     };
   }
 
-  /** Session options for this plan, with its thread pools. */
+  /**
+   * Session options for this plan: its thread pools and placement logging, soft placement (ops
+   * without a GPU kernel run on the CPU), GPU memory allocated as it is needed, and for a CPU plan
+   * no GPU at all.
+   *
+   * @return a new config, for {@link dev.tfmnist.loader.ModelLoader#sessionConfig}
+   */
   public ConfigProto sessionConfig() {
     var config = threads.applyTo(ConfigProto.newBuilder())
         .setLogDevicePlacement(logPlacement)
@@ -76,7 +117,10 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
 
   /**
    * One line: where the model runs, on which build of TensorFlow, and why not on a GPU where one
-   * was hoped for, e.g. {@code Running on: CPU (TensorFlow 2.18.0, CPU build)}.
+   * was hoped for, e.g. {@code Running on: CPU (TensorFlow 2.18.0, CPU build)}. A GPU is named
+   * by its full device name.
+   *
+   * @return the line, ending with a line break
    */
   public String summary() {
     return "Running on: " + (onGpu ? gpuName() : "CPU") + " (TensorFlow " + TensorFlow.version()
@@ -84,7 +128,12 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
         + "\n";
   }
 
-  /** Every device TensorFlow sees, then the {@link #summary} line. */
+  /**
+   * Every device TensorFlow sees, one {@link DeviceInfo#row()} a line under a heading, then the
+   * {@link #summary} line (what the programs' {@code --list-devices} prints).
+   *
+   * @return the table, ending with a line break
+   */
   public String table() {
     var text = new StringBuilder("Devices TensorFlow sees:\n");
     visible.forEach(device -> text.append(device.row()).append('\n'));

@@ -18,6 +18,13 @@ public record ThreadPools(int intraOpThreads, int interOpThreads) {
   /** TensorFlow's defaults. */
   public static final ThreadPools DEFAULT = new ThreadPools(0, 0);
 
+  /**
+   * Checks the thread counts.
+   *
+   * @param intraOpThreads threads per op, 0 for TensorFlow's choice
+   * @param interOpThreads ops at once, 0 for TensorFlow's choice
+   * @throws IllegalArgumentException if either count is negative
+   */
   public ThreadPools {
     if (intraOpThreads < 0) {
       throw new IllegalArgumentException("intra-op threads must be 0 (TensorFlow's choice) or more, got "
@@ -29,13 +36,23 @@ public record ThreadPools(int intraOpThreads, int interOpThreads) {
     }
   }
 
-  /** Writes these settings into {@code config}. */
+  /**
+   * Writes these settings into {@code config}, leaving its other fields as they are.
+   *
+   * @param config the builder to set the thread counts of
+   * @return {@code config} itself, for chaining
+   */
   public ConfigProto.Builder applyTo(ConfigProto.Builder config) {
     return config.setIntraOpParallelismThreads(intraOpThreads)
         .setInterOpParallelismThreads(interOpThreads);
   }
 
-  /** A session config with these settings and nothing else. */
+  /**
+   * A session config with these settings and nothing else, e.g. for a session that only quiets the
+   * native log.
+   *
+   * @return a new config
+   */
   public ConfigProto sessionConfig() {
     return applyTo(ConfigProto.newBuilder()).build();
   }

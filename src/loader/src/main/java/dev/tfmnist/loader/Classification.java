@@ -12,6 +12,8 @@ import java.util.List;
  * summing to 1 within 1e-3) are kept bit for bit; anything else goes through a softmax. Either
  * way the predicted class is the argmax of the raw scores, the first one on a tie as in
  * TensorFlow's ArgMax.
+ *
+ * <p>Immutable: accessors return copies, so a classification can be shared between threads.
  */
 public final class Classification {
   private final float[] probabilities;
@@ -24,7 +26,13 @@ public final class Classification {
     this.classes = classes;
   }
 
-  /** From the raw scores of one example: probabilities or logits. */
+  /**
+   * From the raw scores of one example: probabilities or logits.
+   *
+   * @param scores one score per class; not modified
+   * @return the classification, with probabilities
+   * @throws IllegalArgumentException if {@code scores} is empty
+   */
   public static Classification ofScores(float[] scores) {
     if (scores.length == 0) {
       throw new IllegalArgumentException("no class scores");
@@ -33,7 +41,14 @@ public final class Classification {
         argmax(scores), scores.length);
   }
 
-  /** A model that answers with the class alone: no probabilities ({@link #hasScores()} false). */
+  /**
+   * A model that answers with the class alone: no probabilities ({@link #hasScores()} false).
+   *
+   * @param predictedClass the class the model gave
+   * @param classes how many classes there are
+   * @return the classification, without probabilities
+   * @throws IllegalArgumentException if {@code predictedClass} is not in {@code 0..classes - 1}
+   */
   public static Classification ofClass(int predictedClass, int classes) {
     if (predictedClass < 0 || predictedClass >= classes) {
       throw new IllegalArgumentException("class " + predictedClass + " is not in 0.." + (classes - 1));
@@ -41,23 +56,52 @@ public final class Classification {
     return new Classification(null, predictedClass, classes);
   }
 
-  /** Whether the model gave scores for every class, or only the predicted class. */
+  /**
+   * Whether the model gave scores for every class, or only the predicted class.
+   *
+   * @return true when {@link #probabilities()}, {@link #probability(int)} and {@link #topK(int)}
+   *     can be called
+   */
   public boolean hasScores() {
     return probabilities != null;
   }
 
+  /**
+   * The most probable class: the argmax of the raw scores, or the class the model gave.
+   *
+   * @return the class index, from 0
+   */
   public int predictedClass() {
     return predictedClass;
   }
 
+  /**
+   * How many classes there are.
+   *
+   * @return the class count
+   */
   public int classes() {
     return classes;
   }
 
+  /**
+   * The probability of one class.
+   *
+   * @param classIndex the class, from 0
+   * @return its probability, in [0, 1]
+   * @throws IllegalStateException if the model gave the class only ({@link #hasScores()} false)
+   * @throws ArrayIndexOutOfBoundsException if {@code classIndex} is not a class
+   */
   public float probability(int classIndex) {
     return scores()[classIndex];
   }
 
+  /**
+   * The probabilities of all classes, by class index; they sum to 1.
+   *
+   * @return a new array of {@link #classes()} probabilities
+   * @throws IllegalStateException if the model gave the class only ({@link #hasScores()} false)
+   */
   public float[] probabilities() {
     return scores().clone();
   }
@@ -69,7 +113,14 @@ public final class Classification {
     return probabilities;
   }
 
-  /** The {@code k} most probable classes, most probable first; ties by class index. */
+  /**
+   * The {@code k} most probable classes, most probable first; ties by class index.
+   *
+   * @param k how many classes to list; all of them when {@code k} exceeds the class count
+   * @return the classes with their probabilities, unmodifiable
+   * @throws IllegalArgumentException if {@code k} is less than 1
+   * @throws IllegalStateException if the model gave the class only ({@link #hasScores()} false)
+   */
   public List<ClassScore> topK(int k) {
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);

@@ -14,7 +14,13 @@ public final class Dtypes {
 
   private Dtypes() {}
 
-  /** NumPy-style names as Python users know them: float32, int64, string, ... */
+  /**
+   * NumPy-style names as Python users know them: float32, int64, string, ... Types without such a
+   * name get TensorFlow's own without the {@code DT_} prefix, in lower case (bfloat16, bool).
+   *
+   * @param dtype any TensorFlow type
+   * @return its short name
+   */
   public static String name(DataType dtype) {
     return switch (dtype) {
       case DT_FLOAT -> "float32";
@@ -26,11 +32,23 @@ public final class Dtypes {
     };
   }
 
+  /**
+   * Whether {@code dtype} is one of the floating-point types the loader converts.
+   *
+   * @param dtype any TensorFlow type
+   * @return true for float32, float64, float16 and bfloat16
+   */
   public static boolean isFloating(DataType dtype) {
     return dtype == DataType.DT_FLOAT || dtype == DataType.DT_DOUBLE
         || dtype == DataType.DT_HALF || dtype == DataType.DT_BFLOAT16;
   }
 
+  /**
+   * Whether {@code dtype} is one of the integer types the loader converts.
+   *
+   * @param dtype any TensorFlow type
+   * @return true for int32, int64 and uint8; false for the integer types it does not convert
+   */
   public static boolean isInteger(DataType dtype) {
     return dtype == DataType.DT_INT32 || dtype == DataType.DT_INT64 || dtype == DataType.DT_UINT8;
   }

@@ -22,6 +22,9 @@ import org.tensorflow.proto.DataType;
  * var classifier = ImageClassifier.builder(model).imageSize(28, 28).classes(10).build();
  * Classification c = classifier.classify(pixels);   // 784 floats, row-major
  * }</pre>
+ *
+ * <p>A classifier is immutable and safe to share between threads. It does not own the model: it
+ * works as long as the model is open, and the model's owner closes it.
  */
 public final class ImageClassifier {
   /** Pixel dtypes: floats hold [0, 1], integers 0..255. */
@@ -44,11 +47,22 @@ public final class ImageClassifier {
     this.classes = b.classes;
   }
 
+  /**
+   * Starts a classifier for {@code model}: {@code serving_default}, 28x28 images, 10 classes,
+   * input and output found by their shapes.
+   *
+   * @param model the model to classify with; the classifier does not close it
+   * @return a new builder
+   * @throws NullPointerException if {@code model} is null
+   */
   public static Builder builder(LoadedModel model) {
     return new Builder(model);
   }
 
-  /** Which signature, image size, class count, and optionally which input and output. */
+  /**
+   * Which signature, image size, class count, and optionally which input and output. Each setter
+   * returns this builder; nothing is checked against the model until {@link #build()}.
+   */
   public static final class Builder {
     private final LoadedModel model;
     private String signature = SignatureInfo.DEFAULT_KEY;
@@ -63,12 +77,27 @@ public final class ImageClassifier {
       this.model = Objects.requireNonNull(model, "model");
     }
 
+    /**
+     * The signature to run; default {@code serving_default}.
+     *
+     * @param key the signature key
+     * @return this builder
+     * @throws NullPointerException if {@code key} is null
+     */
     public Builder signature(String key) {
       this.signature = Objects.requireNonNull(key, "key");
       return this;
     }
 
-    /** Default 28x28. */
+    /**
+     * The size of the images the model takes; default 28x28. Pixel arrays given to {@link
+     * ImageClassifier#classify(float[])} have {@code height * width} elements.
+     *
+     * @param height rows of pixels
+     * @param width columns of pixels
+     * @return this builder
+     * @throws IllegalArgumentException if either is less than 1
+     */
     public Builder imageSize(int height, int width) {
       if (height < 1 || width < 1) {
         throw new IllegalArgumentException("image size must be positive, got " + height + "x" + width);
@@ -78,7 +107,14 @@ public final class ImageClassifier {
       return this;
     }
 
-    /** Default 10. */
+    /**
+     * How many classes the model scores; default 10. The class-score output must have this many
+     * columns.
+     *
+     * @param classes the class count
+     * @return this builder
+     * @throws IllegalArgumentException if {@code classes} is less than 2
+     */
     public Builder classes(int classes) {
       if (classes < 2) {
         throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + classes);
@@ -87,19 +123,40 @@ public final class ImageClassifier {
       return this;
     }
 
-    /** Names the image input; null lets the classifier find it. */
+    /**
+     * Names the image input; null (the default) lets the classifier find it.
+     *
+     * @param key the input key, or null
+     * @return this builder
+     */
     public Builder input(String key) {
       this.inputKey = key;
       return this;
     }
 
-    /** Names the class-score output; null lets the classifier find it. */
+    /**
+     * Names the class-score (or class-id) output; null (the default) lets the classifier find it.
+     *
+     * @param key the output key, or null
+     * @return this builder
+     */
     public Builder output(String key) {
       this.outputKey = key;
       return this;
     }
 
-    /** Finds the input and output; throws {@link InvalidInputException} when they don't fit. */
+    /**
+     * Finds the input and output; throws {@link InvalidInputException} when they don't fit.
+     * Without a named output, a signature with class scores is answered by them, one without by
+     * its class ids.
+     *
+     * @return the classifier
+     * @throws SignatureNotFoundException if the model has no such signature
+     * @throws AmbiguousSignatureException if several inputs could be the image or several outputs
+     *     the answer, or none could, or a named input or output does not exist
+     * @throws InvalidInputException if a named input or output has the wrong dtype or shape, or the
+     *     signature takes inputs besides the image
+     */
     public ImageClassifier build() {
       SignatureInfo sig = model.signature(signature);
       TensorSpec in = choose(sig, sig.inputs(), inputKey, AmbiguousSignatureException.Role.INPUT,
@@ -204,28 +261,61 @@ public final class ImageClassifier {
     }
   }
 
+  /**
+   * The predictor the classifier runs: its signature, fetching only the chosen output.
+   *
+   * @return the predictor
+   */
   public Predictor predictor() {
     return predictor;
   }
 
+  /**
+   * The image input that was chosen.
+   *
+   * @return its spec
+   */
   public TensorSpec input() {
     return input;
   }
 
+  /**
+   * The output that was chosen: class scores {@code [-1, classes]}, or class ids {@code [-1]}.
+   *
+   * @return its spec
+   */
   public TensorSpec output() {
     return output;
   }
 
+  /**
+   * How many classes the model scores, as the builder was told.
+   *
+   * @return the class count
+   */
   public int classes() {
     return classes;
   }
 
-  /** Pixels per image, {@code height * width}. */
+  /**
+   * Pixels per image, {@code height * width}.
+   *
+   * @return the number of floats one image takes
+   */
   public int pixels() {
     return height * width;
   }
 
-  /** Classifies one image of {@link #pixels()} floats in [0, 1], row-major. */
+  /**
+   * Classifies one image of {@link #pixels()} floats in [0, 1], row-major.
+   *
+   * @param image the pixels; not modified
+   * @return the classification; without probabilities when the model answers with class ids
+   * @throws IllegalArgumentException if {@code image} does not hold {@link #pixels()} floats, or
+   *     the model answers with a class id outside {@code 0..classes() - 1}
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
+   */
   public Classification classify(float[] image) {
     return classify(image, 1).get(0);
   }
@@ -233,7 +323,16 @@ public final class ImageClassifier {
   /**
    * Classifies {@code count} images of floats in [0, 1] stored one after another in {@code
    * images}. They reach the model in its own form: scaled to 0..255 for integer inputs, PNG-encoded
-   * for string inputs.
+   * for string inputs. One run classifies them all, unless the model takes one encoded image a run.
+   *
+   * @param images {@code count * pixels()} floats, one image after another; not modified
+   * @param count how many images there are
+   * @return one classification per image, in order
+   * @throws IllegalArgumentException if {@code count} is less than 1 or {@code images} does not
+   *     hold {@code count} images, or the model answers with a class id outside
+   *     {@code 0..classes() - 1}
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
    */
   public List<Classification> classify(float[] images, int count) {
     int pixels = pixels();
@@ -251,14 +350,27 @@ public final class ImageClassifier {
     return answers(predictor.predict(Map.of(input.key(), batch(images, count))), count);
   }
 
-  /** Whether the model takes encoded images (PNG, JPEG, ...) rather than pixels. */
+  /**
+   * Whether the model takes encoded images (PNG, JPEG, ...) rather than pixels.
+   *
+   * @return true when the image input is a string tensor
+   */
   public boolean takesEncodedImages() {
     return input.dtype() == DataType.DT_STRING;
   }
 
   /**
    * Classifies image files as they are, their bytes fed to a model that takes encoded images
-   * ({@link #takesEncodedImages()}); the model decodes them.
+   * ({@link #takesEncodedImages()}); the model decodes them. The image size of the builder is not
+   * checked: the model sees the files as they are.
+   *
+   * @param files the files' bytes, one image each
+   * @return one classification per file, in order
+   * @throws IllegalStateException if the model takes pixels, not encoded images, or the model is
+   *     closed
+   * @throws PredictionException if TensorFlow fails, e.g. cannot decode a file
+   * @throws IllegalArgumentException if the model answers with a class id outside {@code
+   *     0..classes() - 1}
    */
   public List<Classification> classifyEncoded(byte[]... files) {
     if (!takesEncodedImages()) {

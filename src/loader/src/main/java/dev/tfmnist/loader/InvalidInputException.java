@@ -8,6 +8,11 @@ package dev.tfmnist.loader;
 public class InvalidInputException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * Creates the exception.
+   *
+   * @param message what does not fit and what was expected
+   */
   public InvalidInputException(String message) {
     super(message);
   }

@@ -36,6 +36,17 @@ import org.tensorflow.proto.SavedModel;
  * the write lock, so closing waits for running predictions and a prediction after the close fails
  * cleanly instead of touching freed memory. TensorFlow's session runs concurrent calls in
  * parallel; each call gets a runner of its own.
+ *
+ * <p>The caller that loads a model owns it and closes it, typically with try-with-resources;
+ * predictors and image classifiers made from it own nothing and stop working when it is closed.
+ * TensorFlow's native library comes from the application's classpath (tensorflow-core-platform,
+ * or the CUDA build of tensorflow-core-native for GPUs).
+ *
+ * <pre>{@code
+ * try (LoadedModel model = LoadedModel.load(Path.of("savedmodel/java"))) {
+ *   Prediction p = model.predictor().predict(TensorValue.ofFloats(Shape.of(1, 784), pixels));
+ * }
+ * }</pre>
  */
 public final class LoadedModel implements AutoCloseable {
   /** How TensorFlow says a graph uses an op it does not know. */
@@ -65,12 +76,35 @@ public final class LoadedModel implements AutoCloseable {
     this.signatures = Collections.unmodifiableMap(byKey);
   }
 
-  /** Loads the SavedModel in {@code dir}, or the highest version of a base directory. */
+  /**
+   * Loads the SavedModel in {@code dir}, or the highest version of a base directory, with the
+   * {@code serve} tag and TensorFlow's default session options; {@link #loader(Path)} chooses
+   * others. Variables the signatures read that TensorFlow's own loader leaves uninitialized are
+   * restored from the checkpoint as well.
+   *
+   * @param dir a SavedModel directory (holding saved_model.pb or saved_model.pbtxt), or a base
+   *     directory of integer-named version directories as TensorFlow Serving reads them
+   * @return the loaded model, which the caller must close
+   * @throws ModelLoadException if the directory is missing or is no SavedModel, lacks the
+   *     MetaGraph, version or variables asked for, or TensorFlow cannot load or restore it; the
+   *     message starts with the path
+   * @throws UnregisteredOpException (a {@link ModelLoadException}) if the graph uses an op this
+   *     TensorFlow does not have; see {@link LoadedModel#loadLibrary}
+   * @throws NullPointerException if {@code dir} is null
+   */
   public static LoadedModel load(Path dir) throws ModelLoadException {
     return loader(dir).load();
   }
 
-  /** Options for loading {@code dir}: tags, a version, the session's configuration. */
+  /**
+   * Options for loading {@code dir}: tags, a version, the session's configuration. Nothing is read
+   * until {@link ModelLoader#load()}.
+   *
+   * @param dir a SavedModel directory or a base directory of versions, as for {@link #load(Path)}
+   * @return a new loader with the defaults: tag {@code serve}, the highest version, TensorFlow's
+   *     session options
+   * @throws NullPointerException if {@code dir} is null
+   */
   public static ModelLoader loader(Path dir) {
     return new ModelLoader(dir);
   }
@@ -111,9 +145,13 @@ public final class LoadedModel implements AutoCloseable {
 
   /**
    * Loads a library of custom ops and kernels (a {@code .so} such as tensorflow-text's) into this
-   * process, so that models using its ops load; do it before loading them.
+   * process, so that models using its ops load; do it before loading them. The ops are registered
+   * process-wide, for every model loaded afterwards.
    *
+   * @param library the shared library file
    * @return the ops it registered, by name
+   * @throws java.nio.file.NoSuchFileException if {@code library} is not a regular file
+   * @throws IOException if TensorFlow cannot load it as an op library
    */
   public static List<String> loadLibrary(Path library) throws IOException {
     if (!Files.isRegularFile(library)) {
@@ -174,25 +212,50 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
-  /** The SavedModel directory that was loaded (a version directory for a base directory). */
+  /**
+   * The SavedModel directory that was loaded (a version directory for a base directory).
+   *
+   * @return the directory, as given or resolved from the path given
+   */
   public Path directory() {
     return location.directory();
   }
 
-  /** The version number: the directory's name when it is an integer, as TF Serving reads it. */
+  /**
+   * The version number: the directory's name when it is an integer, as TF Serving reads it.
+   *
+   * @return the version, empty when the directory's name is not an integer
+   */
   public OptionalLong version() {
     return location.version();
   }
 
+  /**
+   * The tags of the MetaGraph that was loaded.
+   *
+   * @return the tag set, unmodifiable
+   */
   public Set<String> tags() {
     return tags;
   }
 
-  /** The callable signatures by key, sorted; TF2's init marker is left out. */
+  /**
+   * The callable signatures by key, sorted; TF2's init marker is left out.
+   *
+   * @return the signatures, unmodifiable
+   */
   public Map<String, SignatureInfo> signatures() {
     return signatures;
   }
 
+  /**
+   * One signature by key.
+   *
+   * @param key the signature key, e.g. {@link SignatureInfo#DEFAULT_KEY}
+   * @return the signature
+   * @throws SignatureNotFoundException if the model has no such signature; the message lists those
+   *     it has
+   */
   public SignatureInfo signature(String key) {
     SignatureInfo signature = signatures.get(key);
     if (signature == null) {
@@ -201,17 +264,34 @@ public final class LoadedModel implements AutoCloseable {
     return signature;
   }
 
-  /** The MetaGraphDef as loaded, for everything this class does not expose. */
+  /**
+   * The MetaGraphDef as loaded, for everything this class does not expose. It is a protocol buffer
+   * in Java memory, readable after {@link #close()}.
+   *
+   * @return the MetaGraphDef
+   */
   public MetaGraphDef metaGraphDef() {
     return bundle.metaGraphDef();
   }
 
-  /** A predictor for {@code serving_default}. */
+  /**
+   * A predictor for {@code serving_default}, fetching all its outputs.
+   *
+   * @return the predictor
+   * @throws SignatureNotFoundException if the model has no {@code serving_default} signature
+   */
   public Predictor predictor() {
     return predictor(SignatureInfo.DEFAULT_KEY);
   }
 
-  /** A predictor for signature {@code key}; cheap, make as many as you like. */
+  /**
+   * A predictor for signature {@code key}, fetching all its outputs; cheap, make as many as you
+   * like.
+   *
+   * @param key the signature key
+   * @return the predictor
+   * @throws SignatureNotFoundException if the model has no such signature
+   */
   public Predictor predictor(String key) {
     SignatureInfo signature = signature(key);
     return new Predictor(this, signature, List.copyOf(signature.outputs().keySet()));
@@ -220,13 +300,22 @@ public final class LoadedModel implements AutoCloseable {
   /**
    * A predictor for a signature of the caller's making over this model's tensors: the outputs of
    * several signatures fetched in one run on one input, say. Its tensor names must be the
-   * graph's; TensorFlow refuses others when it runs.
+   * graph's; nothing checks them here, and a name the graph lacks fails every run of the predictor.
+   *
+   * @param signature the signature to run, fetching all its outputs
+   * @return the predictor
+   * @throws NullPointerException if {@code signature} is null
    */
   public Predictor predictor(SignatureInfo signature) {
     return new Predictor(this, signature, List.copyOf(signature.outputs().keySet()));
   }
 
-  /** The signatures as the table README shows: one line per input and output. */
+  /**
+   * The signatures as the table README shows: one line per input and output ({@link
+   * SignatureTable}).
+   *
+   * @return the table, each line ending with a line break
+   */
   public String signatureTable() {
     return SignatureTable.format(signatures.values());
   }
@@ -258,6 +347,11 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether {@link #close()} has been called.
+   *
+   * @return true once the model is closed
+   */
   public boolean isClosed() {
     lock.readLock().lock();
     try {
@@ -267,7 +361,12 @@ public final class LoadedModel implements AutoCloseable {
     }
   }
 
-  /** Waits for running predictions, then frees the session and graph; later calls do nothing. */
+  /**
+   * Waits for running predictions, then frees the session and graph; later calls do nothing.
+   * Predictions started afterwards, through any predictor of this model, throw {@link
+   * IllegalStateException}. Tensors of results already returned by {@link Predictor#run} stay the
+   * caller's to close.
+   */
   @Override
   public void close() {
     lock.writeLock().lock();

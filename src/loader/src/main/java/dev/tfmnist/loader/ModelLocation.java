@@ -24,6 +24,15 @@ public record ModelLocation(Path directory, OptionalLong version) {
   /**
    * Resolves {@code dir}: a SavedModel directory is taken as it is; otherwise {@code dir} must hold
    * integer-named version directories and the highest (or {@code requestedVersion}) is taken.
+   * Only the file system is read.
+   *
+   * @param dir a SavedModel directory or a base directory of versions
+   * @param requestedVersion the version to take; empty for the highest
+   * @return where the SavedModel is
+   * @throws ModelLoadException if {@code dir} does not exist or is not a directory; if it is a
+   *     SavedModel whose name is not the requested version; if it is neither a SavedModel nor holds
+   *     versions, lacks the requested version, holds two directories of one version, or the chosen
+   *     version is not a SavedModel
    */
   public static ModelLocation resolve(Path dir, OptionalLong requestedVersion)
       throws ModelLoadException {
@@ -62,7 +71,12 @@ public record ModelLocation(Path directory, OptionalLong version) {
     return new ModelLocation(chosen, OptionalLong.of(version));
   }
 
-  /** Whether {@code dir} holds a saved_model.pb (or .pbtxt). */
+  /**
+   * Whether {@code dir} holds a saved_model.pb (or .pbtxt).
+   *
+   * @param dir any path
+   * @return true when it is a SavedModel directory
+   */
   public static boolean isSavedModel(Path dir) {
     return Files.isRegularFile(dir.resolve(SAVED_MODEL_PB))
         || Files.isRegularFile(dir.resolve(SAVED_MODEL_PBTXT));
@@ -79,6 +93,11 @@ public record ModelLocation(Path directory, OptionalLong version) {
    * The integer-named subdirectories by version; zero padding is allowed ({@code 00000123} is
    * version 123, as TensorFlow Serving reads it), hidden work directories and other names are
    * ignored.
+   *
+   * @param dir the base directory
+   * @return the version directories by version, lowest first; a new map the caller may change
+   * @throws ModelLoadException if {@code dir} cannot be listed, or two of its directories name the
+   *     same version (e.g. {@code 1} and {@code 001})
    */
   public static TreeMap<Long, Path> versions(Path dir) throws ModelLoadException {
     var versions = new TreeMap<Long, Path>();

@@ -7,13 +7,27 @@ package dev.tfmnist.loader;
  */
 public final class PredictionException extends RuntimeException {
   private static final long serialVersionUID = 1L;
+  /** Whether TensorFlow rejected an input. */
   private final boolean invalidArgument;
 
+  /**
+   * Creates the exception.
+   *
+   * @param message which signature failed and TensorFlow's first line about it
+   * @param invalidArgument whether TensorFlow rejected an input (its {@code INVALID_ARGUMENT})
+   * @param cause TensorFlow's exception
+   */
   public PredictionException(String message, boolean invalidArgument, Throwable cause) {
     super(message, cause);
     this.invalidArgument = invalidArgument;
   }
 
+  /**
+   * Whether TensorFlow rejected an input ({@code INVALID_ARGUMENT}, a caller's error such as a
+   * value the graph cannot reshape) rather than failing in the model or the runtime.
+   *
+   * @return true for a rejected input
+   */
   public boolean isInvalidArgument() {
     return invalidArgument;
   }

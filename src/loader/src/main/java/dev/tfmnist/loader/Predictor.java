@@ -18,6 +18,9 @@ import org.tensorflow.proto.DataType;
  * <p>Every input is checked against the signature (keys, dtype, rank, known dimensions, a common
  * batch size) before anything reaches TensorFlow, and {@link InvalidInputException} says what did
  * not fit.
+ *
+ * <p>Made by {@link LoadedModel#predictor()} and its overloads; it is valid as long as its model is
+ * open. Two predictors are equal when they run the same model, signature and outputs.
  */
 public final class Predictor {
   private final LoadedModel model;
@@ -30,20 +33,43 @@ public final class Predictor {
     this.outputKeys = List.copyOf(outputKeys);
   }
 
+  /**
+   * The model this predictor runs.
+   *
+   * @return the model; this predictor does not own it
+   */
   public LoadedModel model() {
     return model;
   }
 
+  /**
+   * The signature this predictor runs.
+   *
+   * @return the signature
+   */
   public SignatureInfo signature() {
     return signature;
   }
 
-  /** The outputs this predictor fetches, in order; all of the signature's unless narrowed. */
+  /**
+   * The outputs this predictor fetches, in order; all of the signature's, in key order, unless
+   * narrowed by {@link #withOutputs}.
+   *
+   * @return the output keys, unmodifiable
+   */
   public List<String> outputKeys() {
     return outputKeys;
   }
 
-  /** A predictor that fetches only {@code keys}, so TensorFlow computes no more than needed. */
+  /**
+   * A predictor that fetches only {@code keys}, so TensorFlow computes no more than needed. This
+   * predictor is left as it is.
+   *
+   * @param keys output keys of the signature, in the order the predictions should list them
+   * @return a new predictor for the same model and signature
+   * @throws IllegalArgumentException if no key is given
+   * @throws InvalidInputException if a key is not an output of the signature
+   */
   public Predictor withOutputs(String... keys) {
     if (keys.length == 0) {
       throw new IllegalArgumentException("name at least one output");
@@ -54,7 +80,21 @@ public final class Predictor {
     return new Predictor(model, signature, List.of(keys));
   }
 
-  /** Runs the signature on Java values; the result is Java values too. */
+  /**
+   * Runs the signature on Java values; the result is Java values too. The inputs are validated
+   * ({@link #validate}), copied into native tensors for the run and those freed before this
+   * returns, whatever happens: the caller holds no native memory. Safe to call from any number of
+   * threads at once.
+   *
+   * @param inputs one value per input of the signature, by input key
+   * @return the outputs in {@link #outputKeys()} order
+   * @throws InvalidInputException if the inputs do not fit the signature
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
+   * @throws IllegalArgumentException if an output's dtype is not one of {@link Dtypes#SUPPORTED}
+   *     ({@link #run} returns it as a native tensor)
+   * @throws NullPointerException if an input value is null
+   */
   public Prediction predict(Map<String, TensorValue> inputs) {
     validate(inputs);
     var tensors = new ArrayList<Tensor>(inputs.size());
@@ -82,7 +122,13 @@ public final class Predictor {
    * first real requests do not pay for what TensorFlow does on a first run: Grappler optimizing
    * the graph for this feed and fetch set, and oneDNN building its kernels for each input shape.
    * Returns the number of runs: 0 when the signature has an input that is not a batch of
-   * fixed-size rows of numbers or booleans (there are no zeros to make for it).
+   * fixed-size rows of numbers or booleans (there are no zeros to make for it), or when the
+   * signature is not {@linkplain SignatureInfo#isBatchable() batchable}.
+   *
+   * @param maxRows the largest batch size to run; nothing runs when it is less than 1
+   * @return {@code maxRows}, the number of runs made; 0 when the signature cannot be warmed up
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
    */
   public int warmUp(int maxRows) {
     if (!signature.isBatchable()) {
@@ -106,7 +152,17 @@ public final class Predictor {
     return maxRows;
   }
 
-  /** For a signature with a single input. */
+  /**
+   * {@link #predict(Map)} for a signature with a single input, which need not be named.
+   *
+   * @param input the value of the signature's one input
+   * @return the outputs in {@link #outputKeys()} order
+   * @throws InvalidInputException if the signature does not take exactly one input, or
+   *     {@code input} does not fit it
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
+   * @throws IllegalArgumentException if an output's dtype is not one of {@link Dtypes#SUPPORTED}
+   */
   public Prediction predict(TensorValue input) {
     return predict(Map.of(singleInputKey(), input));
   }
@@ -114,7 +170,14 @@ public final class Predictor {
   /**
    * Runs the signature on native tensors and returns TensorFlow's result, with the outputs in
    * {@link #outputKeys()} order. The inputs are checked like any others; the caller keeps
-   * ownership of them and must close the result.
+   * ownership of them and must close the result. Outputs of any dtype are returned, also those
+   * {@link TensorValue} cannot hold.
+   *
+   * @param inputs one tensor per input of the signature, by input key; not closed by this call
+   * @return TensorFlow's result, which the caller must close
+   * @throws InvalidInputException if the inputs do not fit the signature
+   * @throws PredictionException if TensorFlow fails running the signature
+   * @throws IllegalStateException if the model is closed
    */
   public Result run(Map<String, ? extends Tensor> inputs) {
     var shapes = new LinkedHashMap<String, Shape>();
@@ -127,7 +190,16 @@ public final class Predictor {
     return model.run(signature, inputs, outputKeys);
   }
 
-  /** Throws {@link InvalidInputException} unless {@code inputs} fit the signature. */
+  /**
+   * Throws {@link InvalidInputException} unless {@code inputs} fit the signature: the same keys,
+   * each of the input's dtype and known rank, of its size in every known dimension and, in a
+   * {@linkplain SignatureInfo#isBatchable() batchable} signature, of one batch size. Runs nothing.
+   *
+   * @param inputs one value per input of the signature, by input key
+   * @throws InvalidInputException if the inputs do not fit; the message names the input and says
+   *     what was expected
+   * @throws NullPointerException if an input value is null
+   */
   public void validate(Map<String, TensorValue> inputs) {
     var shapes = new LinkedHashMap<String, Shape>();
     var dtypes = new LinkedHashMap<String, DataType>();
@@ -208,7 +280,13 @@ public final class Predictor {
     return signature.inputs().keySet().iterator().next();
   }
 
-  /** Same model, signature and outputs: what lets a batcher stack two callers' requests. */
+  /**
+   * Same model, signature and outputs: what lets a batcher stack two callers' requests.
+   *
+   * @param o the object to compare with
+   * @return whether {@code o} is a predictor for the same model instance, an equal signature and
+   *     the same outputs in the same order
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof Predictor other
@@ -217,6 +295,11 @@ public final class Predictor {
         && outputKeys.equals(other.outputKeys);
   }
 
+  /**
+   * A hash consistent with {@link #equals(Object)}.
+   *
+   * @return the hash code
+   */
   @Override
   public int hashCode() {
     return Objects.hash(System.identityHashCode(model), signature.key(), outputKeys);

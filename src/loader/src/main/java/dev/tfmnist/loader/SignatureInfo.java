@@ -10,6 +10,15 @@ import org.tensorflow.proto.SignatureDef;
 /**
  * A signature of a loaded model: what it is called, what it takes and what it gives. Inputs and
  * outputs are in key order, which is also the order of TensorFlow Serving's responses.
+ *
+ * <p>{@link LoadedModel#signatures()} lists a model's; a caller may also make one over a model's
+ * tensors for {@link LoadedModel#predictor(SignatureInfo)}.
+ *
+ * @param key the signature key, e.g. {@code serving_default}
+ * @param methodName the SignatureDef's method name, e.g. {@code tensorflow/serving/predict}; empty
+ *     when it has none (null is taken as empty)
+ * @param inputs the inputs by key; copied into an unmodifiable map that keeps their order
+ * @param outputs the outputs by key; copied into an unmodifiable map that keeps their order
  */
 public record SignatureInfo(
     String key, String methodName, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
@@ -17,6 +26,15 @@ public record SignatureInfo(
   /** TensorFlow's default signature key, and what TensorFlow Serving uses when none is named. */
   public static final String DEFAULT_KEY = "serving_default";
 
+  /**
+   * Copies the inputs and outputs, keeping their order.
+   *
+   * @param key the signature key
+   * @param methodName the method name; null is taken as empty
+   * @param inputs the inputs by key
+   * @param outputs the outputs by key
+   * @throws NullPointerException if {@code key}, {@code inputs} or {@code outputs} is null
+   */
   public SignatureInfo {
     Objects.requireNonNull(key, "key");
     methodName = methodName == null ? "" : methodName;
@@ -32,6 +50,13 @@ public record SignatureInfo(
     return new SignatureInfo(key, def.getMethodName(), inputs, outputs);
   }
 
+  /**
+   * One input by key.
+   *
+   * @param name the input key
+   * @return its spec
+   * @throws InvalidInputException if the signature has no such input; the message lists its inputs
+   */
   public TensorSpec input(String name) {
     TensorSpec spec = inputs.get(name);
     if (spec == null) {
@@ -41,6 +66,14 @@ public record SignatureInfo(
     return spec;
   }
 
+  /**
+   * One output by key.
+   *
+   * @param name the output key
+   * @return its spec
+   * @throws InvalidInputException if the signature has no such output; the message lists its
+   *     outputs
+   */
   public TensorSpec output(String name) {
     TensorSpec spec = outputs.get(name);
     if (spec == null) {
@@ -53,6 +86,8 @@ public record SignatureInfo(
   /**
    * Whether requests can be stacked along dimension 0 and the results split back: every input and
    * output has a known rank of at least 1 and an unknown first dimension.
+   *
+   * @return true when the signature has inputs and every input and output is batched
    */
   public boolean isBatchable() {
     return !inputs.isEmpty()

@@ -4,13 +4,24 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-/** Formats signatures as a fixed-width table, one line per input and output. */
+/**
+ * Formats signatures as a fixed-width table, one line per input and output, as PredictMnist's
+ * {@code --list-signatures} and ServeMnist at start show them ({@link
+ * LoadedModel#signatureTable()}).
+ */
 public final class SignatureTable {
   private static final List<String> HEADER =
       List.of("signature", "", "key", "dtype", "shape", "tensor");
 
   private SignatureTable() {}
 
+  /**
+   * Formats {@code signatures}: a header, then for each signature a line per input and output with
+   * its key, dtype, shape and graph tensor, in columns two spaces apart.
+   *
+   * @param signatures the signatures, in the order to list them
+   * @return the table, each line ending with a line break
+   */
   public static String format(Collection<SignatureInfo> signatures) {
     var rows = new ArrayList<List<String>>();
     rows.add(HEADER);

@@ -9,7 +9,8 @@ import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * One input or output of a signature.
+ * One input or output of a signature: its key, the graph tensor behind it, its element type and
+ * its shape as the signature declares them.
  *
  * @param key the name callers use, e.g. {@code xs} or {@code input_1}
  * @param tensorName the graph tensor behind it, e.g. {@code xs:0} or {@code
@@ -19,6 +20,15 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 public record TensorSpec(String key, String tensorName, DataType dtype, Shape shape) {
 
+  /**
+   * Checks that no component is null.
+   *
+   * @param key the name callers use
+   * @param tensorName the graph tensor behind it
+   * @param dtype element type
+   * @param shape dimensions, -1 where unknown
+   * @throws NullPointerException if a component is null
+   */
   public TensorSpec {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(tensorName, "tensorName");
@@ -26,7 +36,13 @@ public record TensorSpec(String key, String tensorName, DataType dtype, Shape sh
     Objects.requireNonNull(shape, "shape");
   }
 
-  /** ndarray's Shape never equals a shape with unknown dimensions, so compare the sizes. */
+  /**
+   * Equal when key, tensor name, dtype and shape are; shapes are compared by their dimension sizes,
+   * as ndarray's Shape never equals a shape with unknown dimensions.
+   *
+   * @param o the object to compare with
+   * @return whether {@code o} is an equal spec
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof TensorSpec other
@@ -36,6 +52,11 @@ public record TensorSpec(String key, String tensorName, DataType dtype, Shape sh
         && sameShape(shape, other.shape);
   }
 
+  /**
+   * A hash consistent with {@link #equals(Object)}.
+   *
+   * @return the hash code
+   */
   @Override
   public int hashCode() {
     return Objects.hash(key, tensorName, dtype, format(shape));
@@ -62,25 +83,49 @@ public record TensorSpec(String key, String tensorName, DataType dtype, Shape sh
     return Shape.of(dims);
   }
 
+  /**
+   * Whether the signature declares the rank.
+   *
+   * @return false when even the number of dimensions is unknown
+   */
   public boolean hasKnownRank() {
     return !shape.isUnknown();
   }
 
+  /**
+   * The number of dimensions.
+   *
+   * @return the rank, 0 for a scalar, -1 when unknown ({@link #hasKnownRank()} false)
+   */
   public int rank() {
     return shape.numDimensions();
   }
 
-  /** Whether dimension 0 is unknown, so any batch size fits: what dynamic batching needs. */
+  /**
+   * Whether dimension 0 is unknown, so any batch size fits: what dynamic batching needs.
+   *
+   * @return true for a known rank of at least 1 with an unknown dimension 0
+   */
   public boolean isBatched() {
     return hasKnownRank() && rank() >= 1 && shape.get(0) == Shape.UNKNOWN_SIZE;
   }
 
-  /** E.g. {@code float32 [-1, 784]}. */
+  /**
+   * The dtype and shape as messages show them, e.g. {@code float32 [-1, 784]}.
+   *
+   * @return the description
+   */
   public String describe() {
     return Dtypes.name(dtype) + " " + format(shape);
   }
 
-  /** {@code [-1, 784]}, {@code []} for a scalar, {@code [?]} (any rank) when the rank is unknown. */
+  /**
+   * A shape as messages show it: {@code [-1, 784]}, {@code []} for a scalar, {@code [?]} (any rank)
+   * when the rank is unknown.
+   *
+   * @param shape any shape
+   * @return the text
+   */
   public static String format(Shape shape) {
     if (shape.isUnknown()) {
       return "[?]";

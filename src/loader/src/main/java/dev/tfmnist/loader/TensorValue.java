@@ -16,6 +16,9 @@ import org.tensorflow.proto.DataType;
  * by type: float32, float16 and bfloat16 use {@code float[]}; float64 {@code double[]}; int32
  * {@code int[]}; int64 {@code long[]}; uint8 {@code byte[]} (read unsigned); bool {@code
  * boolean[]}; string {@code byte[][]}, one byte string per element.
+ *
+ * <p>Being immutable, a value can be shared between threads and reused for any number of
+ * predictions.
  */
 public final class TensorValue {
   private final DataType dtype;
@@ -68,11 +71,32 @@ public final class TensorValue {
     return Dtypes.SUPPORTED.stream().map(Dtypes::name).sorted().toList().toString();
   }
 
+  /**
+   * A float32 value.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofFloats(Shape shape, float[] values) {
     return wrap(DataType.DT_FLOAT, shape, values.clone());
   }
 
-  /** float16 or bfloat16 values given as floats; TensorFlow rounds them when it makes the tensor. */
+  /**
+   * A float32, float16 or bfloat16 value given as floats. The floats are kept as given; float16
+   * and bfloat16 round them when the value becomes a native tensor, at prediction time.
+   *
+   * @param dtype {@code DT_FLOAT}, {@code DT_HALF} or {@code DT_BFLOAT16}
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code dtype} is not held as floats, or {@code shape} is
+   *     not fully known or does not hold {@code values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofFloats(DataType dtype, Shape shape, float[] values) {
     if (arrayClass(dtype) != float[].class) {
       throw new IllegalArgumentException(Dtypes.name(dtype) + " is not held as floats");
@@ -80,27 +104,86 @@ public final class TensorValue {
     return wrap(dtype, shape, values.clone());
   }
 
+  /**
+   * A float64 value.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofDoubles(Shape shape, double[] values) {
     return wrap(DataType.DT_DOUBLE, shape, values.clone());
   }
 
+  /**
+   * An int32 value.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofInts(Shape shape, int[] values) {
     return wrap(DataType.DT_INT32, shape, values.clone());
   }
 
+  /**
+   * An int64 value.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofLongs(Shape shape, long[] values) {
     return wrap(DataType.DT_INT64, shape, values.clone());
   }
 
-  /** uint8 values, each byte read as 0..255. */
+  /**
+   * A uint8 value, each byte read as 0..255 (so {@code (byte) 255} is 255).
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofUint8(Shape shape, byte[] values) {
     return wrap(DataType.DT_UINT8, shape, values.clone());
   }
 
+  /**
+   * A bool value.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major; copied
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape} or {@code values} is null
+   */
   public static TensorValue ofBooleans(Shape shape, boolean[] values) {
     return wrap(DataType.DT_BOOL, shape, values.clone());
   }
 
+  /**
+   * A string value: TensorFlow strings are byte strings, e.g. encoded images or UTF-8 text.
+   *
+   * @param shape the shape, fully known
+   * @param values the elements, row-major, one byte array each; copied deeply
+   * @return the value
+   * @throws IllegalArgumentException if {@code shape} is not fully known or does not hold {@code
+   *     values.length} elements
+   * @throws NullPointerException if {@code shape}, {@code values} or one of its elements is null
+   */
   public static TensorValue ofStrings(Shape shape, byte[][] values) {
     byte[][] copy = new byte[values.length][];
     for (int i = 0; i < values.length; i++) {
@@ -109,20 +192,39 @@ public final class TensorValue {
     return wrap(DataType.DT_STRING, shape, copy);
   }
 
+  /**
+   * The element type.
+   *
+   * @return one of {@link Dtypes#SUPPORTED}
+   */
   public DataType dtype() {
     return dtype;
   }
 
+  /**
+   * The shape.
+   *
+   * @return the shape, fully known
+   */
   public Shape shape() {
     return shape;
   }
 
-  /** Number of elements. */
+  /**
+   * The number of elements.
+   *
+   * @return the product of the dimensions, 1 for a scalar
+   */
   public int size() {
     return Array.getLength(data);
   }
 
-  /** Size of dimension 0: the batch size of a batched tensor. */
+  /**
+   * Size of dimension 0: the batch size of a batched tensor.
+   *
+   * @return the size of dimension 0
+   * @throws IllegalStateException if this is a scalar
+   */
   public long rows() {
     if (shape.numDimensions() == 0) {
       throw new IllegalStateException("a scalar has no rows");
@@ -135,31 +237,72 @@ public final class TensorValue {
     return data;
   }
 
+  /**
+   * The elements of a float32, float16 or bfloat16 value.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type; {@link #toFloats()} converts
+   */
   public float[] floats() {
     return ((float[]) as(float[].class)).clone();
   }
 
+  /**
+   * The elements of a float64 value.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public double[] doubles() {
     return ((double[]) as(double[].class)).clone();
   }
 
+  /**
+   * The elements of an int32 value.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public int[] ints() {
     return ((int[]) as(int[].class)).clone();
   }
 
+  /**
+   * The elements of an int64 value.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public long[] longs() {
     return ((long[]) as(long[].class)).clone();
   }
 
-  /** uint8 elements as bytes; read them with {@link Byte#toUnsignedInt}. */
+  /**
+   * The elements of a uint8 value, as bytes; read them with {@link Byte#toUnsignedInt}.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public byte[] uint8() {
     return ((byte[]) as(byte[].class)).clone();
   }
 
+  /**
+   * The elements of a bool value.
+   *
+   * @return a copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public boolean[] booleans() {
     return ((boolean[]) as(boolean[].class)).clone();
   }
 
+  /**
+   * The elements of a string value, one byte array each.
+   *
+   * @return a deep copy of the elements, row-major
+   * @throws IllegalStateException if the value is of another type
+   */
   public byte[][] strings() {
     byte[][] strings = (byte[][]) as(byte[][].class);
     byte[][] copy = new byte[strings.length][];
@@ -169,7 +312,13 @@ public final class TensorValue {
     return copy;
   }
 
-  /** Any numeric or bool tensor as floats (true is 1), e.g. class scores whatever their type. */
+  /**
+   * Any numeric or bool tensor as floats (true is 1, uint8 read unsigned), e.g. class scores
+   * whatever their type. float64 and large int64 values lose precision.
+   *
+   * @return a new array of the elements, row-major
+   * @throws IllegalStateException if this is a string value
+   */
   public float[] toFloats() {
     if (data instanceof float[] f) {
       return f.clone();
@@ -181,7 +330,15 @@ public final class TensorValue {
     return out;
   }
 
-  /** Element {@code i} (row-major) of a numeric or bool tensor, as a double. */
+  /**
+   * Element {@code i} (row-major) of a numeric or bool tensor, as a double (true is 1, uint8 read
+   * unsigned).
+   *
+   * @param i the element's index in row-major order
+   * @return the element
+   * @throws IllegalStateException if this is a string value
+   * @throws ArrayIndexOutOfBoundsException if {@code i} is not in {@code 0..size() - 1}
+   */
   public double number(int i) {
     if (data instanceof float[] f) {
       return f[i];
@@ -207,7 +364,15 @@ public final class TensorValue {
     return data;
   }
 
-  /** Rows {@code from} (inclusive) to {@code to} (exclusive) along dimension 0. */
+  /**
+   * Rows {@code from} (inclusive) to {@code to} (exclusive) along dimension 0.
+   *
+   * @param from the first row
+   * @param to the end row, exclusive
+   * @return a new value holding a copy of those rows, with {@code to - from} rows
+   * @throws IllegalStateException if this is a scalar
+   * @throws IndexOutOfBoundsException unless {@code 0 <= from <= to <= rows()}
+   */
   public TensorValue slice(long from, long to) {
     long rows = rows();
     Objects.checkFromToIndex(from, to, rows);
@@ -224,6 +389,11 @@ public final class TensorValue {
 
   /**
    * Stacks {@code parts} along dimension 0; they must share the dtype and every other dimension.
+   *
+   * @param parts the values to stack, in order; none a scalar
+   * @return a new value with the rows of all parts; the part itself when there is one
+   * @throws IllegalArgumentException if {@code parts} is empty, or the parts differ in dtype or in
+   *     a dimension other than 0, or one is a scalar
    */
   public static TensorValue concat(List<TensorValue> parts) {
     if (parts.isEmpty()) {
@@ -254,11 +424,21 @@ public final class TensorValue {
     return new TensorValue(first.dtype, rowShape.prepend(rows), all);
   }
 
-  /** E.g. {@code float32 [1, 784]}. */
+  /**
+   * The dtype and shape as messages show them, e.g. {@code float32 [1, 784]}.
+   *
+   * @return the description
+   */
   public String describe() {
     return Dtypes.name(dtype) + " " + TensorSpec.format(shape);
   }
 
+  /**
+   * Equal when dtype, shape and every element are.
+   *
+   * @param o the object to compare with
+   * @return whether {@code o} is an equal value
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof TensorValue other
@@ -267,6 +447,11 @@ public final class TensorValue {
         && Arrays.deepEquals(new Object[] {data}, new Object[] {other.data});
   }
 
+  /**
+   * A hash of dtype, shape and elements, consistent with {@link #equals(Object)}.
+   *
+   * @return the hash code
+   */
   @Override
   public int hashCode() {
     return Objects.hash(dtype, shape, Arrays.deepHashCode(new Object[] {data}));

@@ -12,11 +12,20 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
-/** Reads PNG, JPEG (and whatever else ImageIO reads) and PGM files as grayscale images. */
+/**
+ * Reads PNG, JPEG (and whatever else ImageIO reads) and PGM files as grayscale images. The
+ * methods are static and thread-safe.
+ */
 public final class ImageFiles {
   private ImageFiles() {}
 
-  /** Reads {@code file}; an unreadable or unknown file is an IOException naming it. */
+  /**
+   * Reads {@code file}; an unreadable or unknown file is an IOException naming it.
+   *
+   * @param file a PNG, JPEG, PGM or other image file ImageIO reads
+   * @return its gray levels, as {@link #toGray} makes them
+   * @throws IOException if the file is missing, cannot be read, or is no image this class reads
+   */
   public static GrayImage read(Path file) throws IOException {
     byte[] bytes;
     try {
@@ -30,6 +39,11 @@ public final class ImageFiles {
   /**
    * Decodes a file's bytes (PNG, JPEG, PGM, ...) read elsewhere, e.g. by Spark; an unreadable or
    * unknown image is an IOException starting with {@code name}.
+   *
+   * @param name what to call the image in error messages, e.g. its path
+   * @param bytes the file's contents
+   * @return its gray levels, as {@link #toGray} makes them
+   * @throws IOException if {@code bytes} are no image this class reads, or a damaged one
    */
   public static GrayImage decode(String name, byte[] bytes) throws IOException {
     if (PgmReader.isPgm(bytes)) {
@@ -52,6 +66,9 @@ public final class ImageFiles {
    * getRGB would convert their linear gray to sRGB and brighten every anti-aliased edge. Colors
    * become luminance (Rec. 601). Transparent pixels are laid over white when the visible content
    * is dark, over black when it is light, so a digit drawn on a transparent canvas stays visible.
+   *
+   * @param image any image
+   * @return its gray levels, in [0, 1]
    */
   public static GrayImage toGray(BufferedImage image) {
     int w = image.getWidth();

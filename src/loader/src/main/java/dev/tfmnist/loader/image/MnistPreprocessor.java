@@ -16,8 +16,11 @@ import java.util.Arrays;
  *       shrinking, which gives MNIST's anti-aliased grays, bilinear when enlarging.
  *   <li>Place in a 28x28 field with the center of mass of the intensities at the center.
  * </ol>
+ *
+ * <p>The methods are static and thread-safe.
  */
 public final class MnistPreprocessor {
+  /** The side of an MNIST image, in pixels. */
   public static final int SIZE = 28;
   /** The box the digit's longer side is scaled to; the rest of the 28 pixels is margin. */
   public static final int BOX = 20;
@@ -28,7 +31,14 @@ public final class MnistPreprocessor {
 
   private MnistPreprocessor() {}
 
-  /** The 784 pixels, row-major, in [0, 1], white digit on black. */
+  /**
+   * Turns {@code image} into an MNIST-style digit by the steps above.
+   *
+   * @param image a picture of one digit, any size and polarity
+   * @return the 784 ({@code SIZE * SIZE}) pixels, row-major, in [0, 1], white digit on black
+   * @throws IllegalArgumentException if no digit is found: the image has no contrast or no pixel
+   *     above {@link #INK_THRESHOLD}
+   */
   public static float[] toMnist(GrayImage image) {
     float[] ink = inkOf(image);
     int w = image.width();
@@ -87,7 +97,13 @@ public final class MnistPreprocessor {
     return v;
   }
 
-  /** Whether the image shows dark ink on a light background (the opposite of MNIST). */
+  /**
+   * Whether the image shows dark ink on a light background (the opposite of MNIST), judged by the
+   * median of its border pixels.
+   *
+   * @param image any image
+   * @return true when the border median is above 0.5
+   */
   public static boolean isDarkOnLight(GrayImage image) {
     return borderMedian(image.data(), image.width(), image.height()) > 0.5f;
   }

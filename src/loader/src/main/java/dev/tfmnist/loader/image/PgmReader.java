@@ -9,6 +9,9 @@ import java.nio.file.Path;
  * Reads Netpbm graymaps: P2 (ASCII) and P5 (binary, one byte per sample, or two big-endian bytes
  * when the maximum value exceeds 255), with {@code #} comments in the header. Java's ImageIO
  * reads no PGM, and the format is simple enough that a page of code reads all of it.
+ *
+ * <p>Samples are scaled by the maximum value to [0, 1]. Widths and heights up to 65536 and images
+ * of up to 2<sup>26</sup> pixels are read. The methods are static and thread-safe.
  */
 public final class PgmReader {
   private final String name;
@@ -20,16 +23,37 @@ public final class PgmReader {
     this.bytes = bytes;
   }
 
-  /** Whether {@code header} starts like a PGM file. */
+  /**
+   * Whether {@code header} starts like a PGM file: {@code P2} or {@code P5}.
+   *
+   * @param header the first bytes of a file, or all of it
+   * @return true for a PGM file
+   */
   public static boolean isPgm(byte[] header) {
     return header.length >= 2 && header[0] == 'P' && (header[1] == '2' || header[1] == '5');
   }
 
+  /**
+   * Reads a PGM file.
+   *
+   * @param file the file
+   * @return the image
+   * @throws IOException if the file cannot be read or is not a valid PGM file; the message starts
+   *     with the path
+   */
   public static GrayImage read(Path file) throws IOException {
     return parse(file.toString(), Files.readAllBytes(file));
   }
 
-  /** Parses a whole PGM file; {@code name} goes into error messages. */
+  /**
+   * Parses a whole PGM file; {@code name} goes into error messages.
+   *
+   * @param name what to call the file in error messages, e.g. its path
+   * @param bytes the file's contents
+   * @return the image
+   * @throws IOException if {@code bytes} are not a valid PGM file (a bad header, too few samples, a
+   *     sample above the maximum value); the message starts with {@code name}
+   */
   public static GrayImage parse(String name, byte[] bytes) throws IOException {
     return new PgmReader(name, bytes).parse();
   }
