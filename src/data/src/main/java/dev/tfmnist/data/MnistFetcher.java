@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Makes sure the four MNIST files are in a directory, downloading the missing ones.
@@ -440,30 +442,67 @@ public final class MnistFetcher {
 
     void extract(String rawName, String source, Path temp, Reporter reporter) throws IOException {
       Path tgz = tarball();
-      try (InputStream gz = new GZIPInputStream(Files.newInputStream(tgz), 1 << 16);
+      try (InputStream file = Files.newInputStream(tgz);
+          TarArchiveInputStream tar = open(file, tgz);
           FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        TarInput tar = new TarInput(gz);
-        for (TarInput.Entry entry; (entry = tar.next()) != null; ) {
-          if (!isPackageFile(entry.name(), "data/" + rawName)) {
-            continue;
+        TarArchiveEntry entry = find(tar, tgz, "data/" + rawName);
+        reporter.started(rawName, source, entry.getSize());
+        byte[] buffer = new byte[1 << 16];
+        long copied = 0;
+        long reported = 0;
+        for (int n; (n = read(tar, tgz, buffer)) >= 0; ) {
+          out.write(ByteBuffer.wrap(buffer, 0, n));
+          copied += n;
+          if (copied - reported >= 1 << 20) {
+            reporter.progress(copied);
+            reported = copied;
           }
-          reporter.started(rawName, source, entry.size());
-          byte[] buffer = new byte[1 << 16];
-          long copied = 0;
-          long reported = 0;
-          for (int n; (n = tar.read(buffer, 0, buffer.length)) >= 0; ) {
-            out.write(ByteBuffer.wrap(buffer, 0, n));
-            copied += n;
-            if (copied - reported >= 1 << 20) {
-              reporter.progress(copied);
-              reported = copied;
-            }
-          }
-          reporter.progress(copied);
-          return;
         }
+        reporter.progress(copied);
       }
-      throw new IOException("no data/" + rawName + " in " + tgz.getFileName());
+    }
+
+    private static TarArchiveInputStream open(InputStream file, Path tgz) throws IOException {
+      try {
+        return new TarArchiveInputStream(new GZIPInputStream(file, 1 << 16));
+      } catch (IOException e) {
+        throw unreadable(tgz, e);
+      }
+    }
+
+    /** Moves {@code tar} to the regular file {@code <top folder>/path}. */
+    private static TarArchiveEntry find(TarArchiveInputStream tar, Path tgz, String path)
+        throws IOException {
+      try {
+        for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
+          if (entry.isFile() && isPackageFile(entry.getName(), path)) {
+            return entry;
+          }
+        }
+      } catch (IOException e) {
+        throw unreadable(tgz, e);
+      }
+      throw new IOException("no " + path + " in " + tgz.getFileName());
+    }
+
+    private static int read(TarArchiveInputStream tar, Path tgz, byte[] buffer)
+        throws IOException {
+      try {
+        return tar.read(buffer);
+      } catch (IOException e) {
+        throw unreadable(tgz, e);
+      }
+    }
+
+    /**
+     * One line naming the tarball; commons-compress reports a header it cannot parse with an
+     * IllegalArgumentException as the cause, whose message says which field.
+     */
+    private static IOException unreadable(Path tgz, IOException e) {
+      String reason = e.getCause() instanceof IllegalArgumentException header
+          ? "corrupt tar header in " + tgz.getFileName() + ": " + header.getMessage()
+          : tgz.getFileName() + ": " + describe(e);
+      return new IOException(reason, e);
     }
 
     /** npm puts everything under one top folder, {@code package/} for registry tarballs. */
