@@ -14,7 +14,6 @@ import dev.tfmnist.server.models.VersionRequest;
 import dev.tfmnist.server.models.VersionStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
@@ -36,7 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
@@ -66,10 +64,10 @@ final class VersionCycles {
     Duration poll = Duration.ofMillis((long) (a.getDouble("poll-seconds", 1) * 1000));
     Path base = Files.createTempDirectory("version-cycles");
     try {
-      copy(source, base.resolve("1"));
+      PathUtils.copyDirectory(source, base.resolve("1"));
       run(base, source, test, warmup, cycles, clients, poll);
     } finally {
-      deleteTree(base);
+      PathUtils.deleteDirectory(base);
     }
   }
 
@@ -138,7 +136,7 @@ final class VersionCycles {
         for (int cycle = 1; cycle <= total; cycle++) {
           long version = cycle + 1;
           Path staging = base.resolve(".copying-" + version);
-          copy(source, staging);
+          PathUtils.copyDirectory(source, staging);
           Files.move(staging, base.resolve(Long.toString(version)),
               StandardCopyOption.ATOMIC_MOVE);
           long renamed = System.nanoTime();
@@ -147,7 +145,7 @@ final class VersionCycles {
           swapSeconds[cycle - 1] = (System.nanoTime() - renamed) / 1e9;
           awaitTrue(() -> models.status(VersionRequest.version("mnist", version - 1)).get(0)
               .state() == VersionStatus.State.END, "version " + (version - 1) + " unloaded");
-          deleteTree(base.resolve(Long.toString(version - 1)));
+          PathUtils.deleteDirectory(base.resolve(Long.toString(version - 1)));
           long rss = rssBytes();
           if (cycle == warmup) {
             rssFirst = rss;
@@ -206,34 +204,6 @@ final class VersionCycles {
         throw new IllegalStateException("not within 2 minutes: " + what);
       }
       Thread.sleep(5);
-    }
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target);
-        }
-      }
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      var all = new ArrayList<Path>();
-      files.forEach(all::add);
-      for (int i = all.size() - 1; i >= 0; i--) {
-        Files.delete(all.get(i));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

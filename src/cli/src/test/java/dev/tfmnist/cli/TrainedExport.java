@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.commons.io.FileUtils;
+import org.apache.commons.io.file.PathUtils;
 
 /**
  * A model TrainMnist trained and exported, for the programs' tests that compare what PredictMnist
@@ -83,8 +85,9 @@ record TrainedExport(Path baseDir, Path versionDir, String finalAccuracyLine,
     }
     Path base = Path.of(cache).resolve("trainmnist-" + TRAINING_STEPS);
     try {
-      TestModels.deleteTree(base);
-      org.apache.commons.io.file.PathUtils.copyDirectory(export.versionDir(), base.resolve("1"));
+      FileUtils.deleteDirectory(base.toFile());  // a cache of another run, if any
+      Files.createDirectories(base);
+      PathUtils.copyDirectory(export.versionDir(), base.resolve("1"));
       Files.writeString(base.resolve("accuracy.txt"), export.finalAccuracyLine() + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);

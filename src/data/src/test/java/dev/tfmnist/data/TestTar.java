@@ -40,9 +40,14 @@ final class TestTar {
     return file(name.substring(0, Math.min(name.length(), 99)), data);
   }
 
-  byte[] gzipped() {
+  /** The archive, ended by two zero blocks. */
+  byte[] tar() {
     byte[] tar = out.toByteArray();
-    return TestData.gzip(Arrays.copyOf(tar, tar.length + 1024)); // two zero blocks end it
+    return Arrays.copyOf(tar, tar.length + 1024);
+  }
+
+  byte[] gzipped() {
+    return TestData.gzip(tar());
   }
 
   private void header(String name, long size, char type) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.apache.commons.io.file.PathUtils;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -81,9 +82,7 @@ public final class SparkScoringBench {
       result("spark." + only + ".s", seconds[runs - 1]);
       result("spark." + only + ".images_per_s", images / seconds[runs - 1]);
     } finally {
-      try (var walk = Files.walk(work)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      PathUtils.deleteDirectory(work);
     }
   }
 

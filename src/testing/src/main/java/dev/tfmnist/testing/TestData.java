@@ -7,6 +7,8 @@ import dev.tfmnist.data.MnistFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The real MNIST files every test runs on, found the way a user's run finds them: {@code
@@ -42,9 +44,12 @@ public final class TestData {
         throw new IllegalStateException(DataDirectory.ENV_VAR + "=" + env
             + " does not hold the four MNIST files (.gz or raw); unset it to use data/mnist");
       }
+      // looked up here, not at class initialization: SLF4J warns on stderr when it finds no
+      // binding, and most test JVMs never fetch
+      Logger log = LoggerFactory.getLogger(TestData.class);
       try {
-        System.err.println("test data: fetching MNIST into " + dir);
-        new MnistFetcher(line -> System.err.println("test data: " + line)).ensure(dir);
+        log.info("fetching MNIST into {}", dir);
+        new MnistFetcher(log::info).ensure(dir);
       } catch (IOException e) {
         throw new IllegalStateException("test data: MNIST could not be fetched into " + dir
             + " (" + e.getMessage() + "); put the four files there or set "

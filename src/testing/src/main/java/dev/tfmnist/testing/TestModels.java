@@ -5,8 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.apache.commons.io.FileUtils;
+import org.apache.commons.io.file.PathUtils;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -114,17 +114,7 @@ public final class TestModels {
       Path dir = workDir().resolve("unregistered-op").resolve("1");
       try {
         Files.createDirectories(dir);
-        Path source = identityModel();
-        try (Stream<Path> files = Files.walk(source)) {
-          for (Path file : files.toList()) {
-            Path target = dir.resolve(source.relativize(file).toString());
-            if (Files.isDirectory(file)) {
-              Files.createDirectories(target);
-            } else {
-              Files.copy(file, target);
-            }
-          }
-        }
+        PathUtils.copyDirectory(identityModel(), dir);
         Path pb = dir.resolve("saved_model.pb");
         var savedModel = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
         var graph = savedModel.getMetaGraphsBuilder(0).getGraphDefBuilder();
@@ -497,17 +487,9 @@ public final class TestModels {
         throw new UncheckedIOException(e);
       }
       Path dir = workDir;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> FileUtils.deleteQuietly(dir.toFile())));
     }
     return workDir;
-  }
-
-  public static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // best effort: a temporary directory
-    }
   }
 
   /** The first {@code n} test images, [n * 784], and their labels. */
