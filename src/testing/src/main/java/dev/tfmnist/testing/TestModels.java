@@ -147,7 +147,7 @@ public final class TestModels {
     if (unregisteredOpInFunctionModel == null) {
       Path dir = workDir().resolve("unregistered-op-in-function").resolve("1");
       try {
-        copyTree(identityModel(), dir);
+        FileUtils.copyDirectory(identityModel().toFile(), dir.toFile());
         Path pb = dir.resolve("saved_model.pb");
         var savedModel = SavedModel.parseFrom(Files.readAllBytes(pb)).toBuilder();
         var graph = savedModel.getMetaGraphsBuilder(0).getGraphDefBuilder();
@@ -178,20 +178,6 @@ public final class TestModels {
       unregisteredOpInFunctionModel = dir;
     }
     return unregisteredOpInFunctionModel;
-  }
-
-  private static void copyTree(Path source, Path target) throws IOException {
-    Files.createDirectories(target);
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path file : files.toList()) {
-        Path copy = target.resolve(source.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(copy);
-        } else {
-          Files.copy(file, copy);
-        }
-      }
-    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
