@@ -49,8 +49,8 @@ import java.util.function.BiFunction;
 final class GrpcApi {
   private static final String ENTRYPOINT = "GRPC";
 
-  /** The request's bytes as they came; parsed by the handler. */
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  /** A message's bytes as they came; the handlers parse requests themselves. */
+  static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {

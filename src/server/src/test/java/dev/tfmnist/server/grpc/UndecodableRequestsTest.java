@@ -21,10 +21,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -39,23 +35,6 @@ import org.slf4j.LoggerFactory;
  * method, the server goes on serving, and the log stays short however many arrive.
  */
 class UndecodableRequestsTest {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   /** Bytes no protobuf message decodes from: a zero tag, or a field cut short. */
   private static byte[] undecodable(Random random) {
     byte[] tail = new byte[random.nextInt(64)];
@@ -106,7 +85,7 @@ class UndecodableRequestsTest {
         var random = new Random(22);
         for (int i = 0; i < 1000; i++) {
           MethodDescriptor<?, ?> method = methods.get(i % methods.size());
-          var raw = MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+          var raw = MethodDescriptor.<byte[], byte[]>newBuilder(GrpcApi.BYTES, GrpcApi.BYTES)
               .setType(MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(method.getFullMethodName()).build();
           byte[] message = undecodable(random);
