@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfmnist.testing.TestData;
-import dev.tfmnist.testing.TestModels;
+import dev.tfmnist.testing.UnregisteredOpModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,18 +83,18 @@ class NativeLogProcessTest {
     // TensorFlow's MLIR bridge logs this model's unparsable function through absl, long after
     // the first session and whatever TF_CPP_MIN_LOG_LEVEL says
     var output = run(PredictMnist.class, dir, null,
-        List.of("--model", TestModels.unregisteredOpInFunctionModel().toString()));
+        List.of("--model", UnregisteredOpModels.inFunction().toString()));
     assertEquals(1, output.exitCode(), output.err());
     var lines = output.err().lines().toList();
     assertEquals(1, lines.size(), "stderr should be the program's one line:\n" + output.err());
     assertTrue(lines.get(0).startsWith("PredictMnist: "), output.err());
-    assertTrue(lines.get(0).contains("uses the op " + TestModels.UNREGISTERED_OP + ","),
+    assertTrue(lines.get(0).contains("uses the op " + UnregisteredOpModels.OP + ","),
         output.err());
   }
 
   @Test
   void tfLogAndAUsersLogLevelLeaveStderrToTensorFlow(@TempDir Path dir) throws Exception {
-    String model = TestModels.unregisteredOpInFunctionModel().toString();
+    String model = UnregisteredOpModels.inFunction().toString();
     for (var output : List.of(
         run(PredictMnist.class, dir, null, List.of("--tf-log", "--model", model)),
         run(PredictMnist.class, dir, "3", List.of("--model", model)))) {

@@ -9,6 +9,7 @@ import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.testing.DigitRenderer;
 import dev.tfmnist.testing.TestData;
 import dev.tfmnist.testing.TestModels;
+import dev.tfmnist.testing.UnregisteredOpModels;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -76,8 +77,8 @@ class PredictMnistCliTest {
   @Test
   void anOpTheModelNeedsIsNamedWithTheOptionThatLoadsItsLibrary(@TempDir Path dir)
       throws IOException {
-    assertOneLineError(run("--model", TestModels.unregisteredOpModel().toString()), 1,
-        "uses the op " + TestModels.UNREGISTERED_OP + ", which this TensorFlow does not have: "
+    assertOneLineError(run("--model", UnregisteredOpModels.inGraph().toString()), 1,
+        "uses the op " + UnregisteredOpModels.OP + ", which this TensorFlow does not have: "
             + "load the library that defines it with --load-library FILE");
     assertOneLineError(run("--load-library", dir.resolve("missing.so").toString(),
         "--model", TestModels.tf1Model().toString()), 1, "missing.so: no such op library");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tfmnist.testing.Concurrently;
 import dev.tfmnist.testing.TestModels;
+import dev.tfmnist.testing.UnregisteredOpModels;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -370,10 +371,10 @@ class LoadedModelTest {
 
   @Test
   void anOpThisTensorFlowLacksIsNamedAtLoad() {
-    Path model = TestModels.unregisteredOpModel();
+    Path model = UnregisteredOpModels.inGraph();
     var e = assertThrows(UnregisteredOpException.class, () -> LoadedModel.load(model));
-    assertEquals(TestModels.UNREGISTERED_OP, e.op());
-    assertOneLine(e, model + ": uses the op " + TestModels.UNREGISTERED_OP + ", which this "
+    assertEquals(UnregisteredOpModels.OP, e.op());
+    assertOneLine(e, model + ": uses the op " + UnregisteredOpModels.OP + ", which this "
         + "TensorFlow does not have: load the custom-op library that defines it");
   }
 
