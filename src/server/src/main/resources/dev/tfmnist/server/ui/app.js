@@ -280,8 +280,8 @@
     big.className = 'digit';
     big.textContent = String(digit);
     prediction.append(big, probabilities
-      ? '(' + percent(probabilities[digit]) + ')'
-      : '(the model answers a class id, no probabilities)');
+      ? ' (' + percent(probabilities[digit]) + ')'
+      : ' (the model answers a class id, no probabilities)');
     placeholder.hidden = true;
     for (let i = 0; i < 10; i++) {
       const p = probabilities ? probabilities[i] : (i === digit ? 1 : 0);
@@ -294,16 +294,10 @@
       + json.server_ms.toFixed(1) + ' ms (' + json.model + ' version ' + json.version + ', '
       + json.signature_name + ')';
     drawModelInput(json.model_input);
-    $('model-input-note').dataset.format = json.model_input_format;
-    modelNote.textContent = describeInput(json);
-  }
-
-  function describeInput(json) {
-    return json.model_input_format === 'png'
-      ? 'This model takes encoded images (' + json.input + '): it received the 28\u00d728 image '
-        + 'shown under \u201cWhat the model receives\u201d, encoded as PNG.'
-      : 'This model takes pixels (' + json.input + '): it received the 28\u00d728 image shown '
-        + 'under \u201cWhat the model receives\u201d.';
+    $('model-input-format').textContent = json.model_input_format === 'png'
+      ? 'This model takes encoded images (' + json.input + '): it received these 28\u00d728 '
+        + 'pixels as a PNG.'
+      : 'This model takes pixels (' + json.input + '): it received these 784 values.';
   }
 
   function showEmpty() {
@@ -311,6 +305,7 @@
     prediction.replaceChildren();
     placeholder.hidden = false;
     latency.textContent = '';
+    $('model-input-format').textContent = '';
     for (const bar of bars) {
       bar.fill.style.height = '0';
       bar.value.textContent = '';
@@ -515,13 +510,12 @@
   }
 
   picker.addEventListener('change', () => {
-    hideError();
-    describeTarget();
-    if (selected() && (hasInk || upload)) {
-      predictNow();
-    } else if (selected()) {
+    if (hasInk || upload) {
+      predictNow();  // the picture on the pad, to the model now chosen
+    } else {
       showEmpty();
     }
+    describeTarget();
   });
 
   // ---------------------------------------------------------------- the server's figures
@@ -639,20 +633,27 @@
     return span;
   }
 
+  // Runs by rows per run: a column per bucket up to the largest batch the server forms (or
+  // the largest seen), and one for anything beyond when there is any.
   function drawBatchSizes(cumulative) {
     const box = $('batch-sizes');
     const bounds = [...cumulative.keys()].sort((a, b) => a - b);
     const counts = [];
     let before = 0;
+    let lower = 0;
     for (const bound of bounds) {
       const count = cumulative.get(bound);
-      counts.push({ bound: bound, n: count - before, lower: counts.length ? bounds[counts.length - 1] : 0 });
+      counts.push({ bound: bound, lower: lower, n: count - before });
       before = count;
+      lower = bound;
     }
-    const max = Math.max(1, ...counts.map((c) => c.n));
+    const used = counts.filter((c) => c.n > 0).map((c) => c.bound);
+    const limit = Math.max(maxBatch, ...used.filter((b) => b !== Infinity));
+    const shown = counts.filter((c) => c.bound !== Infinity ? c.lower < limit : c.n > 0);
+    const max = Math.max(1, ...shown.map((c) => c.n));
     box.replaceChildren();
     const described = [];
-    for (const c of counts) {
+    for (const c of shown) {
       const col = document.createElement('div');
       col.className = 'col';
       const fill = document.createElement('div');
@@ -660,20 +661,21 @@
       fill.style.height = (c.n ? Math.max(4, 100 * c.n / max) : 0) + '%';
       const label = document.createElement('div');
       label.className = 'label';
+      const rows = c.bound === Infinity ? 'more than ' + c.lower
+        : c.lower + 1 >= c.bound ? String(c.bound) : (c.lower + 1) + '\u2013' + c.bound;
       label.textContent = c.bound === Infinity ? '>' + c.lower : String(c.bound);
-      col.title = c.n + ' runs of ' + (c.bound === Infinity ? 'more than ' + c.lower
-        : c.lower + 1 === c.bound || c.bound === 1 ? c.bound : (c.lower + 1) + '\u2013' + c.bound)
-        + ' rows';
+      col.title = c.n + ' runs of ' + rows + ' rows';
       col.append(fill, label);
       box.append(col);
       if (c.n) {
         described.push(col.title);
       }
     }
-    box.setAttribute('aria-label', described.length ? 'Batch sizes so far: ' + described.join(', ')
-      : 'No batches run yet');
+    box.setAttribute('aria-label', described.length ? 'Runs of the model so far: '
+      + described.join(', ') : 'No batched runs yet');
   }
 
+  let maxBatch = 32;
   let batching = '';
 
   function refreshStats() {
@@ -684,6 +686,7 @@
     return fetch('v1/models/' + encodeURIComponent(target.model) + '/stats')
       .then((r) => r.json()).then((json) => {
         if (json.batching) {
+          maxBatch = json.batching.enabled ? json.batching.max_batch_size : 1;
           batching = json.batching.enabled
             ? 'Batching on: up to ' + json.batching.max_batch_size + ' rows, waiting at most '
               + json.batching.batch_timeout_micros + ' \u00b5s for them.'
