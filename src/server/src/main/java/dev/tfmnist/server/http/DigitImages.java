@@ -1,6 +1,5 @@
 package dev.tfmnist.server.http;
 
-import dev.tfmnist.loader.image.GrayImage;
 import dev.tfmnist.loader.image.ImageFiles;
 import dev.tfmnist.loader.image.MnistPreprocessor;
 import dev.tfmnist.loader.image.PgmReader;
@@ -9,6 +8,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.Semaphore;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -19,12 +19,15 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * into the 28x28 image a model receives, by the loader's own steps, as PredictMnist makes image
  * files: {@link ImageFiles#decode} then {@link MnistPreprocessor#toMnist}. Before anything is
  * decoded, the image's size is read from its header and an image of more than {@link #MAX_PIXELS}
- * is refused, so that a small file claiming a huge image cannot take the server's memory. Every
- * failure is an INVALID_ARGUMENT of one line.
+ * is refused, so that a small file claiming a huge image cannot take the server's memory; and at
+ * most one image per core is decoded at a time (decoding is all CPU), which bounds the memory of
+ * many large images at once. Every failure is an INVALID_ARGUMENT of one line.
  */
 final class DigitImages {
   /** The largest image decoded: 16.8 megapixels, 4096x4096, more than a phone camera's photo. */
   static final long MAX_PIXELS = 4096L * 4096;
+  private static final Semaphore DECODING =
+      new Semaphore(Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   private DigitImages() {}
 
@@ -46,16 +49,19 @@ final class DigitImages {
           "the image is %dx%d pixels (%.1f megapixels), over the limit of %.1f megapixels",
           size[0], size[1], size[0] * size[1] / 1e6, MAX_PIXELS / 1e6));
     }
-    GrayImage image;
     try {
-      image = ImageFiles.decode("the file", bytes);
-    } catch (IOException e) {
-      throw ServingException.invalidArgument(e.getMessage());
+      DECODING.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ServingException(ServingException.Code.UNAVAILABLE,
+          "interrupted while waiting to decode the image");
     }
     try {
-      return MnistPreprocessor.toMnist(image);
-    } catch (IllegalArgumentException e) {
+      return MnistPreprocessor.toMnist(ImageFiles.decode("the file", bytes));
+    } catch (IOException | IllegalArgumentException e) {
       throw ServingException.invalidArgument(e.getMessage());
+    } finally {
+      DECODING.release();
     }
   }
 
