@@ -198,6 +198,17 @@ class ServingPageBrowserTest {
         assertTrue(answer.startsWith(predictMnist + " ("), model + ", " + png.getFileName()
             + ": PredictMnist says " + predictMnist + ", the page \"" + answer + "\"");
         assertTrue(inkInModelInput() > 20);
+
+        // the same file dropped on the pad
+        clickClear();
+        ((JavascriptExecutor) driver).executeScript(
+            "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));"
+                + "const files = new DataTransfer();"
+                + "files.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));"
+                + "document.getElementById('drop').dispatchEvent(new DragEvent('drop',"
+                + " {dataTransfer: files, bubbles: true, cancelable: true}));",
+            java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(png)));
+        assertTrue(settledPrediction().startsWith(predictMnist + " ("), "dropped");
       }
     }
     assertNoConsoleErrors();
