@@ -91,6 +91,9 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--no-warm-up", description = "Listen at once, without first running the model on zeros at every batch size (TF Serving warms up only from assets.extra/tf_serving_warmup_requests).")
   boolean noWarmUp;
 
+  @Option(names = "--no-ui", description = "Serve no page: without it, GET / is a page to draw digits on and watch the models answer, with its endpoints under /ui/ (TF Serving has no page: GET / is its 400).")
+  boolean noUi;
+
   @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}; TF Serving has no such limit).")
   long maxRequestBytes = 32L << 20;
 
@@ -224,7 +227,8 @@ public final class ServeMnist implements Callable<Integer> {
         .maxRequestBytes(maxRequestBytes)
         .batching(batching)
         .requestTimeout(Duration.ofMillis(requestTimeoutMs))
-        .warmUp(!noWarmUp);
+        .warmUp(!noWarmUp)
+        .ui(!noUi);
   }
 
   /**
@@ -255,6 +259,9 @@ public final class ServeMnist implements Callable<Integer> {
     for (String model : server.models().models()) {
       out.println("Serving " + model + " version " + server.models().servingVersions(model).last()
           + " at " + server.modelUri(model));
+    }
+    if (!noUi) {
+      out.println("Draw a digit at " + server.modelUri().resolve("/") + " (--no-ui to turn off)");
     }
     out.flush();
     stopped.await();  // never returns: the hook halts the JVM

@@ -54,7 +54,7 @@ class ServeMnistCliTest {
     assertEquals(0, help.exitCode());
     for (String option : List.of("--model", "--name", "--port", "--host", "--max-batch-size",
         "--batch-timeout-micros", "--no-batching", "--max-request-bytes", "--grpc-port",
-        "--model-config-file", "--max-enqueued-batches", "--request-timeout-ms")) {
+        "--model-config-file", "--max-enqueued-batches", "--request-timeout-ms", "--no-ui")) {
       assertTrue(help.out().contains(option), option + " missing from --help");
     }
     // each serving option names what a TF Serving user would set instead

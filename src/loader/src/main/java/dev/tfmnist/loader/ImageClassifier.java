@@ -335,19 +335,89 @@ public final class ImageClassifier {
    * @throws IllegalStateException if the model is closed
    */
   public List<Classification> classify(float[] images, int count) {
+    checkImages(images, count);
+    if (takesEncodedImages()) {
+      return classifyEncoded(encode(images, count));
+    }
+    return classifications(predictor.predict(inputs(images, count)), count);
+  }
+
+  /**
+   * The inputs {@link #classify(float[], int)} feeds for {@code count} images, for a caller that
+   * runs {@link #predictor()} itself (through a server's batcher, say) and reads the answer with
+   * {@link #classifications}: the pixels in the model's own form, scaled to 0..255 for integer
+   * inputs, PNG-encoded for string inputs.
+   *
+   * @param images {@code count * pixels()} floats in [0, 1], one image after another; not
+   *     modified
+   * @param count how many images there are
+   * @return the one input the classifier feeds, by its key
+   * @throws IllegalArgumentException if {@code count} is less than 1 or {@code images} does not
+   *     hold {@code count} images, or the model takes one encoded image a run and {@code count} is
+   *     more than 1
+   */
+  public Map<String, TensorValue> inputs(float[] images, int count) {
+    checkImages(images, count);
+    if (takesEncodedImages()) {
+      return encodedInputs(encode(images, count));
+    }
+    return Map.of(input.key(), batch(images, count));
+  }
+
+  /**
+   * The inputs {@link #classifyEncoded} feeds for encoded image files (PNG, JPEG, ...), for a
+   * caller that runs {@link #predictor()} itself and reads the answer with {@link
+   * #classifications}.
+   *
+   * @param files the files' bytes, one image each
+   * @return the one input the classifier feeds, by its key
+   * @throws IllegalStateException if the model takes pixels, not encoded images
+   * @throws IllegalArgumentException if there is no file, or the model takes one encoded image a
+   *     run and there are several
+   */
+  public Map<String, TensorValue> encodedInputs(byte[]... files) {
+    if (!takesEncodedImages()) {
+      throw new IllegalStateException("input \"" + input.key() + "\" is " + input.describe()
+          + ", not encoded images: classify pixels instead");
+    }
+    if (files.length < 1 || input.rank() == 0 && files.length > 1) {
+      throw new IllegalArgumentException("input \"" + input.key() + "\" " + input.describe()
+          + " takes " + (input.rank() == 0 ? "one encoded image" : "encoded images")
+          + " a run, got " + files.length);
+    }
+    return Map.of(input.key(), input.rank() == 0
+        ? TensorValue.ofStrings(Shape.scalar(), files)
+        : TensorValue.ofStrings(Shape.of(files.length), files));
+  }
+
+  /**
+   * The classifications in a run of {@link #predictor()} on {@code count} images, as {@link
+   * #classify(float[], int)} returns them: scores of the chosen output, or its class ids.
+   *
+   * @param prediction what the run answered; it holds the chosen output
+   * @param count how many images the run was fed
+   * @return one classification per image, in order
+   * @throws IllegalArgumentException if the prediction answers fewer than {@code count} images,
+   *     or a class id outside {@code 0..classes() - 1}
+   */
+  public List<Classification> classifications(Prediction prediction, int count) {
+    return answers(prediction, count);
+  }
+
+  private void checkImages(float[] images, int count) {
     int pixels = pixels();
     if (count < 1 || (long) count * pixels != images.length) {
       throw new IllegalArgumentException("expected " + count + " images of " + pixels
           + " pixels (" + (long) count * pixels + " floats), got " + images.length + " floats");
     }
-    if (takesEncodedImages()) {
-      var encoded = new byte[count][];
-      for (int i = 0; i < count; i++) {
-        encoded[i] = PngEncoder.gray8(width, height, images, i * pixels);
-      }
-      return classifyEncoded(encoded);
+  }
+
+  private byte[][] encode(float[] images, int count) {
+    var encoded = new byte[count][];
+    for (int i = 0; i < count; i++) {
+      encoded[i] = PngEncoder.gray8(width, height, images, i * pixels());
     }
-    return answers(predictor.predict(Map.of(input.key(), batch(images, count))), count);
+    return encoded;
   }
 
   /**
@@ -373,24 +443,26 @@ public final class ImageClassifier {
    *     0..classes() - 1}
    */
   public List<Classification> classifyEncoded(byte[]... files) {
-    if (!takesEncodedImages()) {
-      throw new IllegalStateException("input \"" + input.key() + "\" is " + input.describe()
-          + ", not encoded images: classify pixels instead");
+    if (files.length == 0 && takesEncodedImages()) {
+      return List.of();
     }
-    if (input.rank() == 0) {  // one image a call
+    if (takesEncodedImages() && input.rank() == 0) {  // one image a call
       var results = new ArrayList<Classification>(files.length);
       for (byte[] file : files) {
-        results.addAll(answers(predictor.predict(Map.of(input.key(),
-            TensorValue.ofStrings(Shape.scalar(), new byte[][] {file}))), 1));
+        results.addAll(answers(predictor.predict(encodedInputs(file)), 1));
       }
       return results;
     }
-    return answers(predictor.predict(Map.of(input.key(),
-        TensorValue.ofStrings(Shape.of(files.length), files))), files.length);
+    return answers(predictor.predict(encodedInputs(files)), files.length);
   }
 
   private List<Classification> answers(Prediction prediction, int count) {
     TensorValue answer = prediction.output(output.key());
+    long answered = answer.shape().numDimensions() == 0 ? 1 : answer.shape().get(0);
+    if (answered < count) {
+      throw new IllegalArgumentException("output \"" + output.key() + "\" answers " + answered
+          + " images, expected " + count);
+    }
     var results = new ArrayList<Classification>(count);
     if (output.rank() == 1) {
       long[] ids = answer.dtype() == DataType.DT_INT32

@@ -149,6 +149,37 @@ class ImageClassifierTest {
   }
 
   @Test
+  void aCallerRunningThePredictorItselfGetsClassifysAnswers() throws IOException {
+    float[] images = TestModels.testImages(0, 4);
+    try (var forms = LoadedModel.load(TestModels.inputFormsModel())) {
+      for (var model : List.of(mnist, forms)) {
+        for (String signature : model == mnist ? List.of("serving_default")
+            : List.of("uint8", "png", "ids")) {
+          var classifier = ImageClassifier.builder(model).signature(signature).build();
+          int count = classifier.input().rank() == 0 ? 1 : 4;  // png: one image a run
+          var inputs = classifier.inputs(java.util.Arrays.copyOf(images, count * 784), count);
+          assertEquals(java.util.Set.of(classifier.input().key()), inputs.keySet());
+          var answers = classifier.classifications(classifier.predictor().predict(inputs), count);
+          var expected = classifier.classify(java.util.Arrays.copyOf(images, count * 784), count);
+          for (int i = 0; i < count; i++) {
+            assertEquals(expected.get(i).predictedClass(), answers.get(i).predictedClass(),
+                signature + ": image " + i);
+          }
+        }
+      }
+      var png = ImageClassifier.builder(forms).signature("png").build();
+      assertThrows(IllegalArgumentException.class, () -> png.inputs(images, 4),
+          "a scalar string input takes one image a run");
+      assertThrows(IllegalStateException.class,
+          () -> ImageClassifier.builder(mnist).build().encodedInputs(new byte[1]));
+      var flat = ImageClassifier.builder(mnist).build();
+      var oneRow = flat.predictor().predict(flat.inputs(java.util.Arrays.copyOf(images, 784), 1));
+      assertThrows(IllegalArgumentException.class, () -> flat.classifications(oneRow, 2),
+          "a run on one image answers one");
+    }
+  }
+
+  @Test
   void topKIsOrderedByProbability() {
     var c = Classification.ofScores(new float[] {0.1f, 0.5f, 0.05f, 0.35f});
     assertEquals(List.of(new ClassScore(1, 0.5f), new ClassScore(3, 0.35f),

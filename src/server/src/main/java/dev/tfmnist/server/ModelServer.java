@@ -26,7 +26,9 @@ import java.util.Optional;
  *       ({@code inputs}), with an optional {@code signature_name};
  *   <li>{@code GET /monitoring/prometheus/metrics}: the metrics, Prometheus's text format;
  *   <li>{@code GET /v1/models/{name}/stats}: not TF Serving's: in-flight predictions and the
- *       sizes of the batches run so far.
+ *       sizes of the batches run so far;
+ *   <li>{@code GET /}: not TF Serving's: a page to draw digits on and watch the models answer,
+ *       with its endpoints under {@code /ui/} ({@link Builder#ui} turns them off).
  * </ul>
  *
  * <p>Errors are {@code {"error": "..."}} with TF Serving's HTTP status for each error code (400,
@@ -72,7 +74,7 @@ public final class ModelServer implements AutoCloseable {
     RestServer restServer;
     try {
       restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
-          b.workerThreads);
+          b.workerThreads, b.ui);
     } catch (IOException e) {
       core.close();
       throw e;
@@ -130,6 +132,7 @@ public final class ModelServer implements AutoCloseable {
     private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
     private int workerThreads = 64;
     private boolean warmUp = true;
+    private boolean ui = true;
 
     private Builder(LoadedModel model, ModelManager models) {
       this.model = model;
@@ -214,6 +217,16 @@ public final class ModelServer implements AutoCloseable {
      */
     public Builder warmUp(boolean warmUp) {
       this.warmUp = warmUp;
+      return this;
+    }
+
+    /**
+     * Whether to serve the page at {@code /} (draw a digit, see the model's answer) and its
+     * endpoints {@code GET /ui/v1/models} and {@code POST /ui/v1/predict}; default on. Off,
+     * {@code GET /} is TF Serving's 400 again.
+     */
+    public Builder ui(boolean ui) {
+      this.ui = ui;
       return this;
     }
 

@@ -277,7 +277,7 @@ final class RestApi implements HttpHandler {
   }
 
   /** Records how a model-running request failed; a body over the limit stays a 413. */
-  private static RuntimeException failed(ServingCore.Call call, RuntimeException e) {
+  static RuntimeException failed(ServingCore.Call call, RuntimeException e) {
     if (e instanceof ApiException tooLarge) {
       // counted as gRPC counts a message over its limit
       call.failed(new ServingException(ServingException.Code.RESOURCE_EXHAUSTED,

@@ -23,10 +23,11 @@ public final class RestServer {
   private volatile boolean stopping;
 
   private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
-      int workerThreads) throws IOException {
+      int workerThreads, boolean ui) throws IOException {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
     this.api = new RestApi(core, maxRequestBytes);
-    this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(api));
+    HttpHandler routes = ui ? new UiRoutes(core, maxRequestBytes, api) : api;
+    this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(routes));
     HttpHandler root = exchange -> {
       if (stopping) {
         RestJson.sendError(exchange, 503, "the server is shutting down");
@@ -52,10 +53,13 @@ public final class RestServer {
     this.address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
   }
 
-  /** Listens on {@code host:port} (0: any free port) and serves until {@link #shutdown}. */
+  /**
+   * Listens on {@code host:port} (0: any free port) and serves until {@link #shutdown}; with
+   * {@code ui}, also the page at {@code /} and its endpoints under {@code /ui/}.
+   */
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
-      int ioThreads, int workerThreads) throws IOException {
-    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads);
+      int ioThreads, int workerThreads, boolean ui) throws IOException {
+    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads, ui);
   }
 
   /**
