@@ -326,6 +326,18 @@ def cmd_table(args):
         rows.append(["serving gRPC, batching on, concurrency %d" % c, "req/s",
                      fmt_num(g(k + ".rps")), "n/a", "", fmt_pct(of_ceiling_forward(g(k + ".rps"))),
                      "", "", "", "", note + busy("serve-on")])
+    for c in (1, 16):
+        k = "serve.java.page.c%d" % c
+        if g(k + ".rps") is None:
+            continue
+        note = serving_note(k) + "; REST :predict (784 floats) at the same level: p50 %s ms, p99 %s" \
+            " ms" % (fmt_num(g("serve.java.on.c%d.p50_ms" % c)),
+                     fmt_num(g("serve.java.on.c%d.p99_ms" % c)))
+        rows.append(["serving the page's path (PNG in, digit out), concurrency %d" % c, "req/s",
+                     fmt_num(g(k + ".rps")), "n/a", "", "", "", "", "", "", note + busy("serve-on")])
+        ratios.append(("serving-c%d-page-vs-rest-p50" % c,
+                       ratio(g("serve.java.on.c%d.p50_ms" % c), g(k + ".p50_ms")),
+                       "Java vs Java: REST :predict's p50 latency over the page path's"))
     for c in (1, 16, 64):
         on = g("serve.java.on.c%d.rps" % c)
         off = g("serve.java.off.c%d.rps" % c)

@@ -32,7 +32,9 @@ import org.tensorflow.proto.TensorShapeProto;
  * one request in flight at a time on its own keep-alive connection ({@link LoopbackConnection}),
  * single-image {@code {"instances": [[784 floats]]}} bodies cycling through the first 100 MNIST
  * test images. With {@code --grpc HOST:PORT} the same images go as TF Serving's gRPC Predict
- * (one channel per worker, the image as a float32 TensorProto) instead. The server first gets {@code
+ * (one channel per worker, the image as a float32 TensorProto) instead, and with {@code --page}
+ * the page's path: each image as the page's 280x280 canvas PNG to {@code POST /ui/v1/predict}
+ * (decode, MNIST preprocessing and predict on the server). The server first gets {@code
  * --server-warmup-seconds} of traffic at concurrency 16; every level then warms up (dropped),
  * then runs until {@code --seconds} have passed or each worker has sent its share of {@code
  * --max-requests}, whichever comes first. Any response other than 200 with {@code predictions}
@@ -46,6 +48,7 @@ final class ServingLoad {
   private static final int BODIES = 100;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final byte[] PREDICTIONS = "\"predictions\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] PREDICTED_CLASS = "\"predicted_class\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private ServingLoad() {}
 
@@ -59,14 +62,18 @@ final class ServingLoad {
     double warmupSeconds = a.getDouble("warmup-seconds", 1);
     int maxRequests = a.getInt("max-requests", 1_000_000);
     List<Integer> levels = a.intList("concurrency", "1,16,64");
-    URI predict = URI.create(model + ":predict");
     URI stats = URI.create(model + "/stats");
     MnistSplit test = BenchImages.load(Path.of(a.required("data-dir")));
     String grpc = a.get("grpc", "");
-    List<byte[]> bodies = bodies(test).stream()
+    // --page: the page's path, a drawing as PNG in and the digit out (decode, MNIST
+    // preprocessing, predict); else TF Serving's :predict with 784 floats
+    boolean page = a.flag("page");
+    String name = model.getPath().substring(model.getPath().lastIndexOf('/') + 1);
+    URI predict = page ? model.resolve("/ui/v1/predict") : URI.create(model + ":predict");
+    List<byte[]> bodies = (page ? pageBodies(test, name) : bodies(test)).stream()
         .map(json -> LoopbackConnection.post(predict, json)).toList();
     List<PredictRequest> grpcRequests = grpc.isEmpty() ? List.of()
-        : grpcRequests(test, model.getPath().substring(model.getPath().lastIndexOf('/') + 1));
+        : grpcRequests(test, name);
 
     long serverPid = Long.parseLong(a.get("server-pid", "0"));
     int clockTicks = a.getInt("clk-tck", 100);
@@ -158,7 +165,8 @@ final class ServingLoad {
       LoopbackConnection connection = connections[worker];
       try {
         int status = connection.send(bodies.get(request));
-        if (status != 200 || !connection.bodyContains(PREDICTIONS)) {
+        if (status != 200 || !(connection.bodyContains(PREDICTIONS)
+            || connection.bodyContains(PREDICTED_CLASS))) {
           return "HTTP " + status + " " + abbreviate(connection.body());
         }
         return null;
@@ -335,6 +343,35 @@ final class ServingLoad {
           .putInputs("xs", tensor.toByteString()).build());
     }
     return requests;
+  }
+
+  /**
+   * The page's requests: each test image drawn as the page's 280x280 canvas would send it (white
+   * ink on black, every MNIST pixel a 10x10 block), as PNG in base64.
+   */
+  private static List<String> pageBodies(MnistSplit test, String model) throws IOException {
+    var bodies = new ArrayList<String>(BODIES);
+    int scale = 10;
+    for (int image = 0; image < BODIES; image++) {
+      var canvas = new java.awt.image.BufferedImage(28 * scale, 28 * scale,
+          java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+      var raster = canvas.getRaster();
+      for (int p = 0; p < MnistSplit.PIXELS; p++) {
+        int value = Math.round(test.pixel(image, p) * 255);
+        int x0 = (p % 28) * scale;
+        int y0 = (p / 28) * scale;
+        for (int y = y0; y < y0 + scale; y++) {
+          for (int x = x0; x < x0 + scale; x++) {
+            raster.setSample(x, y, 0, value);
+          }
+        }
+      }
+      var png = new java.io.ByteArrayOutputStream();
+      javax.imageio.ImageIO.write(canvas, "png", png);
+      bodies.add("{\"model\": " + JSON.writeValueAsString(model) + ", \"image\": {\"b64\": \""
+          + java.util.Base64.getEncoder().encodeToString(png.toByteArray()) + "\"}}");
+    }
+    return bodies;
   }
 
   private static List<String> bodies(MnistSplit test) {
