@@ -19,7 +19,7 @@ final class PngEncoder {
     var raster = image.getRaster();
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
-        raster.setSample(x, y, 0, ImageClassifier.toByte(pixels[offset + y * width + x]));
+        raster.setSample(x, y, 0, ImageTensors.toByte(pixels[offset + y * width + x]));
       }
     }
     var png = new ByteArrayOutputStream();
