@@ -8,6 +8,7 @@ import dev.tfmnist.server.http.RestServer;
 import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.WarmUp;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -26,7 +27,10 @@ import java.util.Optional;
  *       ({@code inputs}), with an optional {@code signature_name};
  *   <li>{@code GET /monitoring/prometheus/metrics}: the metrics, Prometheus's text format;
  *   <li>{@code GET /v1/models/{name}/stats}: not TF Serving's: in-flight predictions and the
- *       sizes of the batches run so far.
+ *       sizes of the batches run so far;
+ *   <li>{@code GET /healthz} and {@code GET /readyz}, not TF Serving's: the probes of
+ *       orchestrators; the REST port listens while the server starts, and {@code /readyz}
+ *       answers 200 once {@link #readiness()} says ready, else 503 with the reason.
  * </ul>
  *
  * <p>Errors are {@code {"error": "..."}} with TF Serving's HTTP status for each error code (400,
@@ -65,10 +69,8 @@ public final class ModelServer implements AutoCloseable {
     this.ownsModels = b.models == null;
     this.name = b.models == null ? b.name : b.models.models().first();
     this.core = new ServingCore(models, b.batching, b.requestTimeout);
-    long warmStart = System.nanoTime();
-    if (b.warmUp && b.model != null) {
-      warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
-    }
+    // Listen first: while the versions load and the server warms up, /healthz answers 200 and
+    // /readyz 503 with the reason, which is what orchestrators poll for
     RestServer restServer;
     try {
       restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
@@ -79,27 +81,42 @@ public final class ModelServer implements AutoCloseable {
     }
     this.rest = restServer;
     Optional<GrpcServer> grpcServer = Optional.empty();
+    long warmStart;
     try {
       if (b.grpcPort >= 0) {
         grpcServer = Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
+      }
+      models.awaitInitialLoad();  // a manager started in the background: its first versions
+      warmStart = System.nanoTime();
+      if (b.warmUp && b.model != null) {
+        warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
       }
       if (b.warmUp) {
         for (String model : models.models()) {
           warmUpRuns += rest.warmUp(model, WARM_UP_REQUESTS);
         }
       }
+    } catch (InterruptedException e) {
+      abortStart(grpcServer, models);
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while the models loaded");
     } catch (IOException | RuntimeException | Error e) {
-      // nothing may keep listening (or keep the JVM up) for a server that never started
-      grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
-      rest.shutdown(Duration.ZERO);
-      core.close();
-      if (ownsModels) {
-        models.close();
-      }
+      abortStart(grpcServer, models);
       throw e;
     }
     this.grpc = grpcServer;
     this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
+    core.serving();
+  }
+
+  /** Nothing may keep listening (or keep the JVM up) for a server that never started. */
+  private void abortStart(Optional<GrpcServer> grpcServer, ModelManager models) {
+    grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
+    rest.shutdown(Duration.ZERO);
+    core.close();
+    if (ownsModels) {
+      models.close();
+    }
   }
 
   /** A server for one loaded model, served as its directory's version (else version 1). */
@@ -209,8 +226,13 @@ public final class ModelServer implements AutoCloseable {
 
     /**
      * Whether to run every signature on zeros at each batch size the server can form (1 without
-     * batching) before listening; default on. See {@link dev.tfmnist.loader.Predictor#warmUp}.
-     * A model manager warms its versions up itself as it loads them.
+     * batching), then requests through the REST path, before {@link #start} returns and {@code
+     * /readyz} says ready (the port listens meanwhile); default on. See {@link
+     * dev.tfmnist.loader.Predictor#warmUp}. A model manager warms its versions up itself as it
+     * loads them.
+     *
+     * @param warmUp whether to warm up
+     * @return this builder
      */
     public Builder warmUp(boolean warmUp) {
       this.warmUp = warmUp;
@@ -226,6 +248,15 @@ public final class ModelServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Starts the server: listens (REST, then gRPC), waits for the first versions of a manager
+     * started with {@link ModelManager.Builder#startInBackground}, warms up, and returns ready
+     * to serve. Meanwhile {@code /healthz} answers 200 and {@code /readyz} 503.
+     *
+     * @return the server, serving
+     * @throws IOException if it cannot listen (the port is taken, say), or is interrupted
+     *     while the models load
+     */
     public ModelServer start() throws IOException {
       return new ModelServer(this);
     }
@@ -281,6 +312,17 @@ public final class ModelServer implements AutoCloseable {
     return warmUpTime;
   }
 
+  /**
+   * Whether the server should get traffic now, what {@code GET /readyz} answers: every model has
+   * a version available, the warm-up is over and the server is not shutting down. See {@link
+   * ServingCore#readiness()}.
+   *
+   * @return ready, or not with the reason
+   */
+  public Readiness readiness() {
+    return core.readiness();
+  }
+
   /** Predictions being parsed, run or answered right now. */
   public int inFlightPredictions() {
     return core.inFlightPredictions();
@@ -292,7 +334,8 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking requests (new REST ones get 503, new gRPC ones UNAVAILABLE), lets those in
+   * Stops taking requests (new REST ones get 503, new gRPC ones UNAVAILABLE; {@code /readyz}
+   * answers 503 and {@code /healthz} 200 until the listener closes), lets those in
    * flight finish for up to {@code gracePeriod}, then closes the listeners, the connections and
    * the batcher. Returns whether every request finished in time. Later calls return at once.
    */
@@ -301,6 +344,7 @@ public final class ModelServer implements AutoCloseable {
       return true;
     }
     stopped = true;
+    core.shuttingDown();  // /readyz: 503 from now on, while the requests in flight finish
     long deadline = System.nanoTime() + gracePeriod.toNanos();
     grpc.ifPresent(GrpcServer::stopAccepting);
     boolean drained = rest.shutdown(gracePeriod);

@@ -12,8 +12,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
- * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}. Owns its listener and
- * connections; {@link #shutdown} lets the requests in flight finish.
+ * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}, with the probes {@code
+ * GET /healthz} and {@code GET /readyz} (see {@link ServingCore#readiness()}). Owns its listener
+ * and connections; {@link #shutdown} lets the requests in flight finish.
  */
 public final class RestServer {
   private final RestApi api;
@@ -27,7 +28,12 @@ public final class RestServer {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
     this.api = new RestApi(core, maxRequestBytes);
     this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(api));
+    HealthEndpoints health = new HealthEndpoints(core);
     HttpHandler root = exchange -> {
+      // the probes before the refusal, as orchestrators ask them while the server drains
+      if (health.handle(exchange)) {
+        return;
+      }
       if (stopping) {
         RestJson.sendError(exchange, 503, "the server is shutting down");
       } else {
@@ -52,7 +58,19 @@ public final class RestServer {
     this.address = (InetSocketAddress) undertow.getListenerInfo().get(0).getAddress();
   }
 
-  /** Listens on {@code host:port} (0: any free port) and serves until {@link #shutdown}. */
+  /**
+   * Listens on {@code host:port} and serves until {@link #shutdown}.
+   *
+   * @param core what the API serves, and whose {@link ServingCore#readiness()} {@code /readyz}
+   *     tells
+   * @param host the address to listen on
+   * @param port the port, 0 for any free one
+   * @param maxRequestBytes larger bodies get 413
+   * @param ioThreads Undertow's I/O threads
+   * @param workerThreads the threads that parse requests and wait for predictions
+   * @return the server, listening
+   * @throws IOException if it cannot listen there
+   */
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
       int ioThreads, int workerThreads) throws IOException {
     return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads);
@@ -76,7 +94,7 @@ public final class RestServer {
   }
 
   /**
-   * New requests get 503 from here on; those in flight may finish for up to {@code grace}; then
+   * New requests get 503 from here on (but the probes: {@code /healthz} still answers 200); those in flight may finish for up to {@code grace}; then
    * the listener and connections close. Returns whether every request finished in time.
    */
   public boolean shutdown(Duration grace) {
