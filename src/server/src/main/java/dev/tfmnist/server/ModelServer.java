@@ -12,8 +12,10 @@ import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Serves models as TensorFlow Serving does: its REST API on Undertow and, when given a port, its
@@ -74,7 +76,7 @@ public final class ModelServer implements AutoCloseable {
     RestServer restServer;
     try {
       restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
-          b.workerThreads);
+          b.workerThreads, b.corsAllowOrigins);
     } catch (IOException e) {
       core.close();
       throw e;
@@ -147,6 +149,7 @@ public final class ModelServer implements AutoCloseable {
     private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
     private int workerThreads = 64;
     private boolean warmUp = true;
+    private List<String> corsAllowOrigins = List.of();
 
     private Builder(LoadedModel model, ModelManager models) {
       this.model = model;
@@ -238,6 +241,44 @@ public final class ModelServer implements AutoCloseable {
       this.warmUp = warmUp;
       return this;
     }
+
+    /**
+     * Lets web pages of these origins call the REST API from a browser (CORS): preflight {@code
+     * OPTIONS} requests are answered, and responses to an allowed origin carry {@code
+     * Access-Control-Allow-Origin}. Default none: no CORS headers, {@code OPTIONS} is a 400 as
+     * in TF Serving without {@code --rest_api_enable_cors_support}.
+     *
+     * @param origins each {@code scheme://host[:port]} as browsers send it in {@code Origin}
+     *     (e.g. {@code https://app.example.com}, no path, no trailing slash), or {@code *} for
+     *     every origin, as TF Serving's flag allows; empty turns CORS off
+     * @return this builder
+     * @throws IllegalArgumentException if an origin is neither
+     */
+    public Builder corsAllowOrigins(List<String> origins) {
+      this.corsAllowOrigins = checkCorsOrigins(origins);
+      return this;
+    }
+
+    /**
+     * Checks origins as {@link #corsAllowOrigins} does, for a program to refuse them before it
+     * loads anything.
+     *
+     * @param origins each {@code scheme://host[:port]} or {@code *}
+     * @return an unmodifiable copy
+     * @throws IllegalArgumentException if an origin is neither
+     */
+    public static List<String> checkCorsOrigins(List<String> origins) {
+      for (String origin : origins) {
+        if (origin == null || !(origin.equals("*") || ORIGIN.matcher(origin).matches())) {
+          throw new IllegalArgumentException("a CORS origin must be * or scheme://host[:port]"
+              + " without a path, got \"" + origin + "\"");
+        }
+      }
+      return List.copyOf(origins);
+    }
+
+    /** An origin as a browser serializes it: a scheme, ://, a host and maybe a port. */
+    private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\s]+");
 
     /** Threads that parse REST requests and wait for predictions; default 64. */
     public Builder workerThreads(int threads) {

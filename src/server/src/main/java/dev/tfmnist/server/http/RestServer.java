@@ -10,11 +10,13 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}, with the probes {@code
- * GET /healthz} and {@code GET /readyz} (see {@link ServingCore#readiness()}). Owns its listener
- * and connections; {@link #shutdown} lets the requests in flight finish.
+ * GET /healthz} and {@code GET /readyz} (see {@link ServingCore#readiness()}) and, when given
+ * origins, CORS headers on every response. Owns its listener and connections; {@link #shutdown}
+ * lets the requests in flight finish.
  */
 public final class RestServer {
   private final RestApi api;
@@ -24,14 +26,16 @@ public final class RestServer {
   private volatile boolean stopping;
 
   private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
-      int workerThreads) throws IOException {
+      int workerThreads, List<String> corsAllowOrigins) throws IOException {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
     this.api = new RestApi(core, maxRequestBytes);
     this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(api));
+    Cors cors = new Cors(corsAllowOrigins);
     HealthEndpoints health = new HealthEndpoints(core);
     HttpHandler root = exchange -> {
+      // CORS first, so that its headers go on every answer, the probes and refusals included;
       // the probes before the refusal, as orchestrators ask them while the server drains
-      if (health.handle(exchange)) {
+      if (cors.handle(exchange) || health.handle(exchange)) {
         return;
       }
       if (stopping) {
@@ -68,12 +72,16 @@ public final class RestServer {
    * @param maxRequestBytes larger bodies get 413
    * @param ioThreads Undertow's I/O threads
    * @param workerThreads the threads that parse requests and wait for predictions
+   * @param corsAllowOrigins origins whose pages may call the API ({@code scheme://host[:port]},
+   *     or {@code *} for any), checked by {@code ModelServer.Builder.corsAllowOrigins}; empty
+   *     for no CORS
    * @return the server, listening
    * @throws IOException if it cannot listen there
    */
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
-      int ioThreads, int workerThreads) throws IOException {
-    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads);
+      int ioThreads, int workerThreads, List<String> corsAllowOrigins) throws IOException {
+    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads,
+        List.copyOf(corsAllowOrigins));
   }
 
   /**

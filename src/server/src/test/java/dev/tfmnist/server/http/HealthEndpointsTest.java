@@ -236,7 +236,7 @@ class HealthEndpointsTest {
   void drainingIsLiveButNotReadyWhileTheRequestInFlightFinishes() throws Exception {
     var model = LoadedModel.load(TestModels.tf1Model());
     ModelServer server = ModelServer.builder(model).name("mnist").port(0).batching(null)
-        .start();
+        .corsAllowOrigins(List.of("https://app.example")).start();
     int port = server.port();
     // a prediction whose body stops half-way until the test sends the rest: in flight for sure
     byte[] body = ONE_IMAGE.getBytes(StandardCharsets.US_ASCII);
@@ -262,10 +262,15 @@ class HealthEndpointsTest {
       assertNotReady(notReady, "the server is shutting down");
       assertEquals(Readiness.notReady("the server is shutting down"), server.readiness());
       assertLive(get(port, "/healthz"));
-      // new API requests are refused meanwhile
+      // new API requests are refused meanwhile, with the CORS headers of any answer
       Reply refused = poll(port, "/v1/models/mnist", reply -> reply.status() == 503,
           Duration.ofMinutes(1));
       assertEquals("the server is shutting down", refused.body().get("error").asText());
+      Reply refusedCors = send(HttpRequest.newBuilder(server.modelUri())
+          .header("Origin", "https://app.example").build());
+      assertEquals(503, refusedCors.status());
+      assertEquals("https://app.example", refusedCors.response().headers()
+          .firstValue("Access-Control-Allow-Origin").orElse(""));
       assertFalse(shutdown.isDone(), "shutdown waits for the prediction");
 
       out.write(body, half, body.length - half);
