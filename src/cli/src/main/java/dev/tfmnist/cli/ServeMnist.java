@@ -11,6 +11,7 @@ import dev.tfmnist.server.models.VersionRequest;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -38,8 +39,9 @@ import picocli.CommandLine.Spec;
       "GET /v1/models/NAME/metadata and POST /v1/models/NAME:predict, also under",
       "/versions/N and /labels/L; GET /monitoring/prometheus/metrics. gRPC:",
       "tensorflow.serving.PredictionService and ModelService. New version directories",
-      "are served as they appear. SIGTERM or Ctrl-C lets the requests in flight finish",
-      "and exits."
+      "are served as they appear. Probes: GET /healthz (200 while running), GET /readyz",
+      "(200 once every model is served, 503 while loading or stopping). SIGTERM or Ctrl-C",
+      "lets the requests in flight finish and exits."
     })
 public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "DIR",
@@ -88,7 +90,7 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--no-batching", description = "Run every request on its own (TF Serving's default; it batches with --enable_batching).")
   boolean noBatching;
 
-  @Option(names = "--no-warm-up", description = "Listen at once, without first running the model on zeros at every batch size (TF Serving warms up only from assets.extra/tf_serving_warmup_requests).")
+  @Option(names = "--no-warm-up", description = "Be ready at once, without first running the model on zeros at every batch size (TF Serving warms up only from assets.extra/tf_serving_warmup_requests).")
   boolean noWarmUp;
 
   @Option(names = "--no-ui", description = "Serve no page: without it, GET / is a page to draw digits on and watch the models answer, with its endpoints under /ui/ (TF Serving has no page: GET / is its 400).")
@@ -96,6 +98,9 @@ public final class ServeMnist implements Callable<Integer> {
 
   @Option(names = "--max-request-bytes", paramLabel = "BYTES", description = "Larger request bodies get 413 (default: ${DEFAULT-VALUE}; TF Serving has no such limit).")
   long maxRequestBytes = 32L << 20;
+
+  @Option(names = "--cors-allow-origin", paramLabel = "ORIGIN", description = "Let web pages of ORIGIN (scheme://host[:port]) call the REST API from a browser; repeat for more, * for any (default: none; TF Serving: --rest_api_enable_cors_support, which allows any).")
+  List<String> corsAllowOrigins = new ArrayList<>();
 
   @Option(names = "--grace-period", paramLabel = "SECONDS", description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}; TF Serving has no such option).")
   int gracePeriodSeconds = 30;
@@ -134,6 +139,7 @@ public final class ServeMnist implements Callable<Integer> {
       throw new IllegalArgumentException("--request-timeout-ms must be at least 1, got "
           + requestTimeoutMs);
     }
+    ModelServer.Builder.checkCorsOrigins(corsAllowOrigins);  // before loading anything
     if (grpcPort < -1) {
       throw new IllegalArgumentException("--grpc-port must be -1 (none) or in 0..65535, got "
           + grpcPort);
@@ -188,7 +194,10 @@ public final class ServeMnist implements Callable<Integer> {
         out.flush();
       }), Duration.ofSeconds(configPollSeconds));
     }
-    try (var models = managerBuilder.start(configs)) {
+    // The REST port listens while the versions load (start() waits for them), so that
+    // /healthz answers and /readyz says what is loading.
+    try (var models = managerBuilder.startInBackground(configs);
+        var server = configure(ModelServer.builder(models), batching).start()) {
       for (ModelConfig config : configs) {
         if (models.servingVersions(config.name()).isEmpty()) {
           throw new Cli.RunError(config.basePath() + ": no version of model " + config.name()
@@ -204,9 +213,7 @@ public final class ServeMnist implements Callable<Integer> {
         }
       }
       out.flush();
-      try (var server = configure(ModelServer.builder(models), batching).start()) {
-        return serveUntilStopped(server);
-      }
+      return serveUntilStopped(server);
     }
   }
 
@@ -227,6 +234,7 @@ public final class ServeMnist implements Callable<Integer> {
         .maxRequestBytes(maxRequestBytes)
         .batching(batching)
         .requestTimeout(Duration.ofMillis(requestTimeoutMs))
+        .corsAllowOrigins(corsAllowOrigins)
         .warmUp(!noWarmUp)
         .ui(!noUi);
   }

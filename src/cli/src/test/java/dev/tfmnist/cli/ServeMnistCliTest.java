@@ -71,6 +71,20 @@ class ServeMnistCliTest {
   }
 
   @Test
+  void corsOriginsAndTheProbes() {
+    String flat = run("--help").out().replaceAll("\\s+", " ");
+    for (String expected : List.of("--cors-allow-origin=ORIGIN",
+        "TF Serving: --rest_api_enable_cors_support", "GET /healthz", "GET /readyz")) {
+      assertTrue(flat.contains(expected), expected + " missing from --help:\n" + flat);
+    }
+    // refused before anything loads: a path, or a trailing slash, never matches a browser's Origin
+    String model = TestModels.identityModel().toString();
+    assertOneLineError(run("--model", model, "--cors-allow-origin", "https://app.example",
+        "--cors-allow-origin", "https://app.example/"), 2, "a CORS origin must be * or"
+        + " scheme://host[:port] without a path, got \"https://app.example/\"");
+  }
+
+  @Test
   void badConfigFilesAndConflictingOptions(@TempDir Path dir) throws IOException {
     Path config = dir.resolve("models.config");
     Files.writeString(config, "model_config_list { config { name: 'mnist' } }");

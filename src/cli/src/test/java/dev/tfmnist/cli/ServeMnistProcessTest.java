@@ -83,6 +83,93 @@ class ServeMnistProcessTest {
     }
   }
 
+  /**
+   * What an orchestrator sees of a starting server: the REST port listens while the version
+   * loads, {@code /healthz} 200 and {@code /readyz} 503 with the reason, then 200; and the CORS
+   * headers {@code --cors-allow-origin} asks for.
+   */
+  @Test
+  void probesAnswerWhileTheModelLoadsThenItIsReady(@TempDir Path dir) throws Exception {
+    int port;
+    try (var free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();  // a probe knows the port before the server says it
+    }
+    var command = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        ServeMnist.class.getName(),
+        "--model", TestModels.tf1Model().toString(), "--port", Integer.toString(port),
+        "--grpc-port", "-1", "--cors-allow-origin", "https://app.example");
+    Path outFile = dir.resolve("out.txt");
+    var builder = new ProcessBuilder(command)
+        .redirectOutput(outFile.toFile())
+        .redirectError(dir.resolve("err.txt").toFile());
+    builder.environment().remove(NativeLog.LEVEL_VARIABLE);
+    Process server = builder.start();
+    try {
+      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      String root = "http://127.0.0.1:" + port;
+      var notReady = new java.util.LinkedHashSet<String>();
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      HttpResponse<String> ready = null;
+      while (ready == null && System.nanoTime() < deadline) {
+        assertTrue(server.isAlive(), () -> "ServeMnist exited: " + read(outFile));
+        try {
+          HttpResponse<String> readyz = client.send(HttpRequest.newBuilder(
+              URI.create(root + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+          if (readyz.statusCode() == 200) {
+            ready = readyz;
+          } else {
+            assertEquals(503, readyz.statusCode(), readyz.body());
+            notReady.add(JSON.readTree(readyz.body()).get("reason").asText());
+            HttpResponse<String> healthz = client.send(HttpRequest.newBuilder(
+                URI.create(root + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, healthz.statusCode(), "live while not ready");
+          }
+        } catch (java.net.ConnectException notListeningYet) {
+          Thread.sleep(10);
+        }
+      }
+      assertTrue(ready != null, "never ready:\n" + read(outFile));
+      assertEquals("{\"ready\":true}", ready.body());
+      System.out.println("/readyz said 503 before 200: " + notReady);
+      assertTrue(!notReady.isEmpty(), "never saw the server not ready");
+      var expected = java.util.Set.of("model mnist has no version available yet: loading version 1",
+          "the server is warming up");
+      assertTrue(expected.containsAll(notReady), notReady.toString());
+
+      HttpResponse<String> status = client.send(HttpRequest.newBuilder(
+              URI.create(root + "/v1/models/mnist")).header("Origin", "https://app.example").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, status.statusCode(), status.body());
+      assertEquals("https://app.example",
+          status.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+      HttpResponse<String> preflight = client.send(HttpRequest.newBuilder(
+              URI.create(root + "/v1/models/mnist:predict"))
+          .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+          .header("Origin", "https://app.example")
+          .header("Access-Control-Request-Method", "POST").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(204, preflight.statusCode());
+      assertEquals("GET, POST, OPTIONS",
+          preflight.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
+
+      server.destroy();  // SIGTERM
+      assertTrue(server.waitFor(2, TimeUnit.MINUTES), "the server did not exit");
+      assertEquals(0, server.exitValue(), read(outFile));
+    } finally {
+      server.destroyForcibly();
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+
   /** Waits for the line that says where the server listens; returns the model's URL. */
   private static String awaitServing(Path outFile, Path errFile, Process server) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);

@@ -8,11 +8,14 @@ import dev.tfmnist.server.http.RestServer;
 import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.WarmUp;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Serves models as TensorFlow Serving does: its REST API on Undertow and, when given a port, its
@@ -29,6 +32,9 @@ import java.util.Optional;
  *       sizes of the batches run so far;
  *   <li>{@code GET /}: not TF Serving's: a page to draw digits on and watch the models answer,
  *       with its endpoints under {@code /ui/} ({@link Builder#ui} turns them off).
+ *   <li>{@code GET /healthz} and {@code GET /readyz}, not TF Serving's: the probes of
+ *       orchestrators; the REST port listens while the server starts, and {@code /readyz}
+ *       answers 200 once {@link #readiness()} says ready, else 503 with the reason.
  * </ul>
  *
  * <p>Errors are {@code {"error": "..."}} with TF Serving's HTTP status for each error code (400,
@@ -67,41 +73,54 @@ public final class ModelServer implements AutoCloseable {
     this.ownsModels = b.models == null;
     this.name = b.models == null ? b.name : b.models.models().first();
     this.core = new ServingCore(models, b.batching, b.requestTimeout);
-    long warmStart = System.nanoTime();
-    if (b.warmUp && b.model != null) {
-      warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
-    }
+    // Listen first: while the versions load and the server warms up, /healthz answers 200 and
+    // /readyz 503 with the reason, which is what orchestrators poll for
     RestServer restServer;
     try {
       restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
-          b.workerThreads, b.ui);
+          b.workerThreads, b.ui, b.corsAllowOrigins);
     } catch (IOException e) {
       core.close();
       throw e;
     }
     this.rest = restServer;
     Optional<GrpcServer> grpcServer = Optional.empty();
+    long warmStart;
     try {
       if (b.grpcPort >= 0) {
         grpcServer = Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
+      }
+      models.awaitInitialLoad();  // a manager started in the background: its first versions
+      warmStart = System.nanoTime();
+      if (b.warmUp && b.model != null) {
+        warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
       }
       if (b.warmUp) {
         for (String model : models.models()) {
           warmUpRuns += rest.warmUp(model, WARM_UP_REQUESTS);
         }
       }
+    } catch (InterruptedException e) {
+      abortStart(grpcServer, models);
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while the models loaded");
     } catch (IOException | RuntimeException | Error e) {
-      // nothing may keep listening (or keep the JVM up) for a server that never started
-      grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
-      rest.shutdown(Duration.ZERO);
-      core.close();
-      if (ownsModels) {
-        models.close();
-      }
+      abortStart(grpcServer, models);
       throw e;
     }
     this.grpc = grpcServer;
     this.warmUpTime = Duration.ofNanos(System.nanoTime() - warmStart);
+    core.serving();
+  }
+
+  /** Nothing may keep listening (or keep the JVM up) for a server that never started. */
+  private void abortStart(Optional<GrpcServer> grpcServer, ModelManager models) {
+    grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
+    rest.shutdown(Duration.ZERO);
+    core.close();
+    if (ownsModels) {
+      models.close();
+    }
   }
 
   /** A server for one loaded model, served as its directory's version (else version 1). */
@@ -133,6 +152,7 @@ public final class ModelServer implements AutoCloseable {
     private int workerThreads = 64;
     private boolean warmUp = true;
     private boolean ui = true;
+    private List<String> corsAllowOrigins = List.of();
 
     private Builder(LoadedModel model, ModelManager models) {
       this.model = model;
@@ -212,8 +232,13 @@ public final class ModelServer implements AutoCloseable {
 
     /**
      * Whether to run every signature on zeros at each batch size the server can form (1 without
-     * batching) before listening; default on. See {@link dev.tfmnist.loader.Predictor#warmUp}.
-     * A model manager warms its versions up itself as it loads them.
+     * batching), then requests through the REST path, before {@link #start} returns and {@code
+     * /readyz} says ready (the port listens meanwhile); default on. See {@link
+     * dev.tfmnist.loader.Predictor#warmUp}. A model manager warms its versions up itself as it
+     * loads them.
+     *
+     * @param warmUp whether to warm up
+     * @return this builder
      */
     public Builder warmUp(boolean warmUp) {
       this.warmUp = warmUp;
@@ -230,6 +255,44 @@ public final class ModelServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Lets web pages of these origins call the REST API from a browser (CORS): preflight {@code
+     * OPTIONS} requests are answered, and responses to an allowed origin carry {@code
+     * Access-Control-Allow-Origin}. Default none: no CORS headers, {@code OPTIONS} is a 400 as
+     * in TF Serving without {@code --rest_api_enable_cors_support}.
+     *
+     * @param origins each {@code scheme://host[:port]} as browsers send it in {@code Origin}
+     *     (e.g. {@code https://app.example.com}, no path, no trailing slash), or {@code *} for
+     *     every origin, as TF Serving's flag allows; empty turns CORS off
+     * @return this builder
+     * @throws IllegalArgumentException if an origin is neither
+     */
+    public Builder corsAllowOrigins(List<String> origins) {
+      this.corsAllowOrigins = checkCorsOrigins(origins);
+      return this;
+    }
+
+    /**
+     * Checks origins as {@link #corsAllowOrigins} does, for a program to refuse them before it
+     * loads anything.
+     *
+     * @param origins each {@code scheme://host[:port]} or {@code *}
+     * @return an unmodifiable copy
+     * @throws IllegalArgumentException if an origin is neither
+     */
+    public static List<String> checkCorsOrigins(List<String> origins) {
+      for (String origin : origins) {
+        if (origin == null || !(origin.equals("*") || ORIGIN.matcher(origin).matches())) {
+          throw new IllegalArgumentException("a CORS origin must be * or scheme://host[:port]"
+              + " without a path, got \"" + origin + "\"");
+        }
+      }
+      return List.copyOf(origins);
+    }
+
+    /** An origin as a browser serializes it: a scheme, ://, a host and maybe a port. */
+    private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\s]+");
+
     /** Threads that parse REST requests and wait for predictions; default 64. */
     public Builder workerThreads(int threads) {
       if (threads < 1) {
@@ -239,6 +302,15 @@ public final class ModelServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Starts the server: listens (REST, then gRPC), waits for the first versions of a manager
+     * started with {@link ModelManager.Builder#startInBackground}, warms up, and returns ready
+     * to serve. Meanwhile {@code /healthz} answers 200 and {@code /readyz} 503.
+     *
+     * @return the server, serving
+     * @throws IOException if it cannot listen (the port is taken, say), or is interrupted
+     *     while the models load
+     */
     public ModelServer start() throws IOException {
       return new ModelServer(this);
     }
@@ -294,6 +366,17 @@ public final class ModelServer implements AutoCloseable {
     return warmUpTime;
   }
 
+  /**
+   * Whether the server should get traffic now, what {@code GET /readyz} answers: every model has
+   * a version available, the warm-up is over and the server is not shutting down. See {@link
+   * ServingCore#readiness()}.
+   *
+   * @return ready, or not with the reason
+   */
+  public Readiness readiness() {
+    return core.readiness();
+  }
+
   /** Predictions being parsed, run or answered right now. */
   public int inFlightPredictions() {
     return core.inFlightPredictions();
@@ -305,7 +388,8 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking requests (new REST ones get 503, new gRPC ones UNAVAILABLE), lets those in
+   * Stops taking requests (new REST ones get 503, new gRPC ones UNAVAILABLE; {@code /readyz}
+   * answers 503 and {@code /healthz} 200 until the listener closes), lets those in
    * flight finish for up to {@code gracePeriod}, then closes the listeners, the connections and
    * the batcher. Returns whether every request finished in time. Later calls return at once.
    */
@@ -314,6 +398,7 @@ public final class ModelServer implements AutoCloseable {
       return true;
     }
     stopped = true;
+    core.shuttingDown();  // /readyz: 503 from now on, while the requests in flight finish
     long deadline = System.nanoTime() + gracePeriod.toNanos();
     grpc.ifPresent(GrpcServer::stopAccepting);
     boolean drained = rest.shutdown(gracePeriod);

@@ -40,6 +40,11 @@ public final class ServingCore implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final FailureLog failures = new FailureLog(Duration.ofMinutes(1));
 
+  /** Where the server that owns the core is in its life, for {@link #readiness()}. */
+  private enum Phase { WARMING_UP, SERVING, SHUTTING_DOWN }
+
+  private volatile Phase phase = Phase.WARMING_UP;
+
   /**
    * @param batching dynamic batching of concurrent predictions, or null for none
    * @param timeout how long a prediction may take, from its arrival to its answer
@@ -84,6 +89,51 @@ public final class ServingCore implements AutoCloseable {
   /** Predictions being parsed, run or answered right now. */
   public int inFlightPredictions() {
     return inFlight.get();
+  }
+
+  /**
+   * The server is listening and warmed up: from now on it is ready whenever every model has a
+   * version available. A server that is shutting down stays so.
+   */
+  public void serving() {
+    if (phase == Phase.WARMING_UP) {
+      phase = Phase.SERVING;
+    }
+  }
+
+  /** The server is shutting down: it is not ready any more (its requests in flight finish). */
+  public void shuttingDown() {
+    phase = Phase.SHUTTING_DOWN;
+  }
+
+  /**
+   * The one rule of readiness, what a load balancer should know before sending a request: the
+   * server is not shutting down, every model it is configured with has a version AVAILABLE (and
+   * so loaded and warmed up), and the server's own warm-up is over ({@link #serving()}). A
+   * version loading while another one serves leaves the model ready; a model added by a config
+   * reload makes the server not ready until a version of it is available.
+   *
+   * @return ready, or not ready with the reasons (every model that has no version, in name
+   *     order), e.g. {@code model mnist has no version available yet: loading version 2}
+   */
+  public Readiness readiness() {
+    if (phase == Phase.SHUTTING_DOWN) {
+      return Readiness.notReady("the server is shutting down");
+    }
+    var names = models.models();
+    if (names.isEmpty()) {
+      return Readiness.notReady("no model is configured");
+    }
+    var reasons = new java.util.ArrayList<String>();
+    for (String name : names) {
+      models.unavailableReason(name).ifPresent(why -> reasons.add("model " + name
+          + " has no version available yet: " + why));
+    }
+    if (!reasons.isEmpty()) {
+      return Readiness.notReady(String.join("; ", reasons));
+    }
+    return phase == Phase.WARMING_UP ? Readiness.notReady("the server is warming up")
+        : Readiness.READY;
   }
 
   /** The APIs whose requests run the model: counted in flight and awaited by the batcher. */
@@ -240,9 +290,13 @@ public final class ServingCore implements AutoCloseable {
     return new ServingException(ServingException.Code.INTERNAL, "internal error: " + e, e);
   }
 
-  /** Stops the batcher after the queued requests ran; the models are the caller's to close. */
+  /**
+   * Stops the batcher after the queued requests ran, and the server is no longer ready; the
+   * models are the caller's to close.
+   */
   @Override
   public void close() {
+    shuttingDown();
     batcher.ifPresent(DynamicBatcher::close);
   }
 }

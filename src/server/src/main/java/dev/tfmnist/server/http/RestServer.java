@@ -10,10 +10,13 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 /**
- * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}. Owns its listener and
- * connections; {@link #shutdown} lets the requests in flight finish.
+ * TensorFlow Serving's REST API on Undertow, over a {@link ServingCore}, with the probes {@code
+ * GET /healthz} and {@code GET /readyz} (see {@link ServingCore#readiness()}) and, when given
+ * origins, CORS headers on every response. Owns its listener and connections; {@link #shutdown}
+ * lets the requests in flight finish.
  */
 public final class RestServer {
   private final RestApi api;
@@ -23,12 +26,19 @@ public final class RestServer {
   private volatile boolean stopping;
 
   private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
-      int workerThreads, boolean ui) throws IOException {
+      int workerThreads, boolean ui, List<String> corsAllowOrigins) throws IOException {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
     this.api = new RestApi(core, maxRequestBytes);
     HttpHandler routes = ui ? new UiRoutes(core, maxRequestBytes, api) : api;
     this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(routes));
+    Cors cors = new Cors(corsAllowOrigins);
+    HealthEndpoints health = new HealthEndpoints(core);
     HttpHandler root = exchange -> {
+      // CORS first, so that its headers go on every answer, the probes and refusals included;
+      // the probes before the refusal, as orchestrators ask them while the server drains
+      if (cors.handle(exchange) || health.handle(exchange)) {
+        return;
+      }
       if (stopping) {
         RestJson.sendError(exchange, 503, "the server is shutting down");
       } else {
@@ -54,12 +64,27 @@ public final class RestServer {
   }
 
   /**
-   * Listens on {@code host:port} (0: any free port) and serves until {@link #shutdown}; with
-   * {@code ui}, also the page at {@code /} and its endpoints under {@code /ui/}.
+   * Listens on {@code host:port} and serves until {@link #shutdown}.
+   *
+   * @param core what the API serves, and whose {@link ServingCore#readiness()} {@code /readyz}
+   *     tells
+   * @param host the address to listen on
+   * @param port the port, 0 for any free one
+   * @param maxRequestBytes larger bodies get 413
+   * @param ioThreads Undertow's I/O threads
+   * @param workerThreads the threads that parse requests and wait for predictions
+   * @param ui whether to serve the page at {@code /} and its endpoints under {@code /ui/}
+   * @param corsAllowOrigins origins whose pages may call the API ({@code scheme://host[:port]},
+   *     or {@code *} for any), checked by {@code ModelServer.Builder.corsAllowOrigins}; empty
+   *     for no CORS
+   * @return the server, listening
+   * @throws IOException if it cannot listen there
    */
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
-      int ioThreads, int workerThreads, boolean ui) throws IOException {
-    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads, ui);
+      int ioThreads, int workerThreads, boolean ui, List<String> corsAllowOrigins)
+      throws IOException {
+    return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads, ui,
+        List.copyOf(corsAllowOrigins));
   }
 
   /**
@@ -80,7 +105,7 @@ public final class RestServer {
   }
 
   /**
-   * New requests get 503 from here on; those in flight may finish for up to {@code grace}; then
+   * New requests get 503 from here on (but the probes: {@code /healthz} still answers 200); those in flight may finish for up to {@code grace}; then
    * the listener and connections close. Returns whether every request finished in time.
    */
   public boolean shutdown(Duration grace) {

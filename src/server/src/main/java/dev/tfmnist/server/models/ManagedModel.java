@@ -24,6 +24,8 @@ final class ManagedModel {
   final Map<Long, VersionStatus> statuses = new ConcurrentHashMap<>();
   final VersionLoading loading;
   volatile String baseDirectoryProblem;
+  /** Whether the base directory was listed at least once: before, nothing is known of it. */
+  volatile boolean listed;
 
   ManagedModel(ModelConfig config, boolean fixed, VersionLoading loading) {
     this.config = config;
@@ -39,6 +41,7 @@ final class ManagedModel {
   void refresh(Consumer<String> event) {
     FileSystemSource.Listing listing = FileSystemSource.list(config);
     baseDirectoryProblem = listing.problem().orElse(null);
+    listed = true;
     if (!listing.readable()) {
       return;  // keep serving what is loaded: a base directory on a network file system may blink
     }

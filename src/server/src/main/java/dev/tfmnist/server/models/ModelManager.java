@@ -15,7 +15,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,8 @@ public final class ModelManager implements AutoCloseable {
   private final Object refreshLock = new Object();
   private final ScheduledExecutorService poller;
   private final Supplier<Optional<List<ModelConfig>>> configSource;
+  /** The first load of the models started with: done unless started in the background. */
+  private volatile CompletableFuture<Void> initialLoad = CompletableFuture.completedFuture(null);
   private volatile boolean closed;
 
   private ModelManager(Builder b) {
@@ -152,15 +156,66 @@ public final class ModelManager implements AutoCloseable {
     public ModelManager start(List<ModelConfig> configs) {
       var manager = new ModelManager(this);
       manager.reconfigure(configs);
-      if (!pollInterval.isZero()) {
-        manager.poller.scheduleWithFixedDelay(manager::pollQuietly, pollInterval.toMillis(),
-            pollInterval.toMillis(), TimeUnit.MILLISECONDS);
-      }
-      if (!configInterval.isZero()) {
-        manager.poller.scheduleWithFixedDelay(manager::rereadConfigQuietly,
-            configInterval.toMillis(), configInterval.toMillis(), TimeUnit.MILLISECONDS);
-      }
+      manager.schedulePolling(pollInterval, configInterval);
       return manager;
+    }
+
+    /**
+     * Adds the models of {@code configs} and returns at once; their versions load on the
+     * manager's thread, then it polls as {@link #start} does. Until a model has a version
+     * loaded, requests for it get NOT_FOUND and {@link ModelManager#unavailableReason} says why:
+     * what a server needs to answer health checks while it loads (see {@link
+     * ModelManager#awaitInitialLoad}).
+     *
+     * @param configs the models to serve
+     * @return the manager, its models added, their versions loading
+     * @throws IllegalArgumentException if a model is configured twice
+     */
+    public ModelManager startInBackground(List<ModelConfig> configs) {
+      var manager = new ModelManager(this);
+      manager.apply(configs);
+      manager.initialLoad = new CompletableFuture<>();
+      manager.poller.execute(() -> {
+        try {
+          manager.refresh();
+          manager.initialLoad.complete(null);
+        } catch (Throwable e) {
+          manager.initialLoad.completeExceptionally(e);
+          LOG.error("Loading the models failed", e);
+        }
+      });
+      manager.schedulePolling(pollInterval, configInterval);
+      return manager;
+    }
+  }
+
+  /** The periodic tasks, after the first load (the poller runs one task at a time, in order). */
+  private void schedulePolling(Duration pollInterval, Duration configInterval) {
+    if (!pollInterval.isZero()) {
+      poller.scheduleWithFixedDelay(this::pollQuietly, pollInterval.toMillis(),
+          pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    if (!configInterval.isZero()) {
+      poller.scheduleWithFixedDelay(this::rereadConfigQuietly, configInterval.toMillis(),
+          configInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Waits for the first load of the models the manager started with: at once after {@link
+   * Builder#start}, until their versions loaded or failed to after {@link
+   * Builder#startInBackground}.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   * @throws IllegalStateException if the first load failed beyond a version's error (out of
+   *     memory, say)
+   */
+  public void awaitInitialLoad() throws InterruptedException {
+    try {
+      initialLoad.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("loading the models failed: " + e.getCause(),
+          e.getCause());
     }
   }
 
@@ -169,6 +224,14 @@ public final class ModelManager implements AutoCloseable {
    * policy, base directory or labels take effect, and models no longer listed are unloaded.
    */
   public void reconfigure(List<ModelConfig> configs) {
+    synchronized (refreshLock) {
+      apply(configs);
+      refresh();
+    }
+  }
+
+  /** {@link #reconfigure} without its refresh: the models added have no version loaded yet. */
+  private void apply(List<ModelConfig> configs) {
     var names = new TreeSet<String>();
     for (ModelConfig config : configs) {
       if (!names.add(config.name())) {
@@ -203,7 +266,6 @@ public final class ModelManager implements AutoCloseable {
           event("Removed model " + entry.getKey());
         }
       }
-      refresh();
     }
   }
 
@@ -350,6 +412,47 @@ public final class ModelManager implements AutoCloseable {
         .findFirst().orElse("no version directory holds a SavedModel");
   }
 
+  /**
+   * Why a model cannot answer requests now, in a phrase, e.g. {@code loading version 2}; empty
+   * when a version of it is available. The phrases, first that applies: no such model; a
+   * version loading; the base path not read yet; the newest version's load error (it is tried
+   * again); the base path's problem (no versions there); no version on disk that the policy
+   * takes.
+   *
+   * @param name the model's name
+   * @return the reason, or empty when the model has a version AVAILABLE
+   */
+  public Optional<String> unavailableReason(String name) {
+    ManagedModel model = models.get(name);
+    if (model == null) {
+      return Optional.of("no such model");
+    }
+    if (!model.serving.isEmpty()) {
+      return Optional.empty();
+    }
+    var newestFirst = model.statuses.values().stream()
+        .sorted(Comparator.comparingLong(VersionStatus::version).reversed()).toList();
+    for (VersionStatus status : newestFirst) {
+      if (status.state() == State.LOADING) {
+        return Optional.of("loading version " + status.version());
+      }
+    }
+    if (!model.listed) {
+      return Optional.of("its base path " + model.config.basePath() + " was not read yet");
+    }
+    for (VersionStatus status : newestFirst) {
+      if (status.error().isPresent()) {
+        return Optional.of("version " + status.version() + " failed to load: "
+            + status.error().get());
+      }
+    }
+    if (model.baseDirectoryProblem != null) {
+      return Optional.of(model.baseDirectoryProblem);
+    }
+    return Optional.of("no version under " + model.config.basePath() + " that its version"
+        + " policy (" + model.config.policy() + ") takes");
+  }
+
   /** The names of the models served, sorted. */
   public SortedSet<String> models() {
     return new TreeSet<>(models.keySet());
@@ -381,6 +484,7 @@ public final class ModelManager implements AutoCloseable {
       }
       closed = true;
       poller.shutdownNow();
+      initialLoad.complete(null);  // a first load that never ran: nobody waits for it
       for (ManagedModel model : models.values()) {
         model.unloadAll(this::event);
       }
