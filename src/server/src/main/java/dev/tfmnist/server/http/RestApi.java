@@ -69,14 +69,8 @@ final class RestApi implements HttpHandler {
     exchange.startBlocking();
     try {
       route(exchange);
-    } catch (ApiException e) {
-      RestJson.sendError(exchange, e.status(), e.getMessage());
-    } catch (ServingException e) {
-      RestJson.sendError(exchange, HttpStatuses.of(e.code()), e.getMessage());
     } catch (RuntimeException e) {
-      core.failures().serverError("internal error serving " + exchange.getRequestMethod() + " "
-          + exchange.getRequestPath(), e);
-      RestJson.sendError(exchange, 500, "internal error: " + e);
+      RestJson.sendFailure(exchange, core.failures(), e);
     }
   }
 

@@ -12,7 +12,9 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import dev.tfmnist.loader.Prediction;
 import dev.tfmnist.loader.TensorValue;
+import dev.tfmnist.server.FailureLog;
 import dev.tfmnist.server.ModelInfoService;
+import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.api.ClassificationResult;
 import dev.tfmnist.server.api.GetModelMetadataResponse;
 import dev.tfmnist.server.api.RegressionResult;
@@ -170,6 +172,22 @@ final class RestJson {
     exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
     exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, bytes.size());
     exchange.getResponseSender().send(ByteBuffer.wrap(bytes.toByteArray()));
+  }
+
+  /**
+   * Answers what a request threw: an HTTP-only failure with its status, the core's failures with
+   * TF Serving's status for their code, anything else as 500 and a line in the failure log.
+   */
+  static void sendFailure(HttpServerExchange exchange, FailureLog failures, RuntimeException e) {
+    if (e instanceof ApiException api) {
+      sendError(exchange, api.status(), api.getMessage());
+    } else if (e instanceof ServingException serving) {
+      sendError(exchange, HttpStatuses.of(serving.code()), serving.getMessage());
+    } else {
+      failures.serverError("internal error serving " + exchange.getRequestMethod() + " "
+          + exchange.getRequestPath(), e);
+      sendError(exchange, 500, "internal error: " + e);
+    }
   }
 
   static void sendError(HttpServerExchange exchange, int status, String message) {

@@ -1,7 +1,6 @@
 package dev.tfmnist.server.http;
 
 import dev.tfmnist.server.ServingCore;
-import dev.tfmnist.server.ServingException;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
@@ -82,14 +81,8 @@ final class UiRoutes implements HttpHandler {
     headers.put(Headers.CACHE_CONTROL, "no-cache");
     try {
       route(exchange, path, exchange.getRequestMethod());
-    } catch (ApiException e) {
-      RestJson.sendError(exchange, e.status(), e.getMessage());
-    } catch (ServingException e) {
-      RestJson.sendError(exchange, HttpStatuses.of(e.code()), e.getMessage());
     } catch (RuntimeException e) {
-      core.failures().serverError("internal error serving " + exchange.getRequestMethod() + " "
-          + path, e);
-      RestJson.sendError(exchange, 500, "internal error: " + e);
+      RestJson.sendFailure(exchange, core.failures(), e);
     }
   }
 
