@@ -1,11 +1,16 @@
 package dev.tfmnist.server.models;
 
+import dev.tfmnist.server.ServingException;
 import dev.tfmnist.server.models.VersionStatus.State;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -118,5 +123,65 @@ final class ManagedModel {
   /** Unloads every version serving. */
   void unloadAll(Consumer<String> event) {
     serving.keySet().forEach(v -> unload(v, event));
+  }
+
+  /** Every version's status, highest version first. */
+  List<VersionStatus> statusesNewestFirst() {
+    return statuses.values().stream()
+        .sorted(Comparator.comparingLong(VersionStatus::version).reversed()).toList();
+  }
+
+  /**
+   * One version's status, or every version's, highest first; NOT_FOUND when there is none, as
+   * TF Serving's GetModelStatus.
+   */
+  List<VersionStatus> status(OptionalLong number) {
+    if (number.isPresent()) {
+      VersionStatus status = statuses.get(number.getAsLong());
+      if (status == null) {
+        throw ServingException.notFound("Could not find version " + number.getAsLong()
+            + " of model " + config.name());
+      }
+      return List.of(status);
+    }
+    var all = statusesNewestFirst();
+    if (all.isEmpty()) {
+      throw ServingException.notFound("Could not find any versions of model " + config.name()
+          + (baseDirectoryProblem != null ? " (" + baseDirectoryProblem + ")" : ""));
+    }
+    return all;
+  }
+
+  /** The load error of the highest version that has one. */
+  Optional<String> firstLoadError() {
+    return statusesNewestFirst().stream().map(VersionStatus::error).flatMap(Optional::stream)
+        .findFirst();
+  }
+
+  /** Why the model cannot answer now (see {@link ModelManager#unavailableReason}). */
+  Optional<String> unavailableReason() {
+    if (!serving.isEmpty()) {
+      return Optional.empty();
+    }
+    var newestFirst = statusesNewestFirst();
+    for (VersionStatus status : newestFirst) {
+      if (status.state() == State.LOADING) {
+        return Optional.of("loading version " + status.version());
+      }
+    }
+    if (!listed) {
+      return Optional.of("its base path " + config.basePath() + " was not read yet");
+    }
+    for (VersionStatus status : newestFirst) {
+      if (status.error().isPresent()) {
+        return Optional.of("version " + status.version() + " failed to load: "
+            + status.error().get());
+      }
+    }
+    if (baseDirectoryProblem != null) {
+      return Optional.of(baseDirectoryProblem);
+    }
+    return Optional.of("no version under " + config.basePath() + " that its version"
+        + " policy (" + config.policy() + ") takes");
   }
 }

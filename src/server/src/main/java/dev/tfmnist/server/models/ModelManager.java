@@ -6,8 +6,6 @@ import dev.tfmnist.server.models.VersionStatus.State;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -379,22 +377,7 @@ public final class ModelManager implements AutoCloseable {
    */
   public List<VersionStatus> status(VersionRequest request) {
     ManagedModel model = model(request);
-    OptionalLong number = number(model, request);
-    if (number.isPresent()) {
-      VersionStatus status = model.statuses.get(number.getAsLong());
-      if (status == null) {
-        throw ServingException.notFound("Could not find version " + number.getAsLong()
-            + " of model " + request.model());
-      }
-      return List.of(status);
-    }
-    var all = new ArrayList<>(model.statuses.values());
-    if (all.isEmpty()) {
-      throw ServingException.notFound("Could not find any versions of model " + request.model()
-          + (model.baseDirectoryProblem != null ? " (" + model.baseDirectoryProblem + ")" : ""));
-    }
-    all.sort(Comparator.comparingLong(VersionStatus::version).reversed());
-    return all;
+    return model.status(number(model, request));
   }
 
   /**
@@ -406,10 +389,7 @@ public final class ModelManager implements AutoCloseable {
     if (model == null) {
       return "no such model";
     }
-    return model.statuses.values().stream()
-        .sorted(Comparator.comparingLong(VersionStatus::version).reversed())
-        .map(VersionStatus::error).flatMap(Optional::stream)
-        .findFirst().orElse("no version directory holds a SavedModel");
+    return model.firstLoadError().orElse("no version directory holds a SavedModel");
   }
 
   /**
@@ -427,30 +407,7 @@ public final class ModelManager implements AutoCloseable {
     if (model == null) {
       return Optional.of("no such model");
     }
-    if (!model.serving.isEmpty()) {
-      return Optional.empty();
-    }
-    var newestFirst = model.statuses.values().stream()
-        .sorted(Comparator.comparingLong(VersionStatus::version).reversed()).toList();
-    for (VersionStatus status : newestFirst) {
-      if (status.state() == State.LOADING) {
-        return Optional.of("loading version " + status.version());
-      }
-    }
-    if (!model.listed) {
-      return Optional.of("its base path " + model.config.basePath() + " was not read yet");
-    }
-    for (VersionStatus status : newestFirst) {
-      if (status.error().isPresent()) {
-        return Optional.of("version " + status.version() + " failed to load: "
-            + status.error().get());
-      }
-    }
-    if (model.baseDirectoryProblem != null) {
-      return Optional.of(model.baseDirectoryProblem);
-    }
-    return Optional.of("no version under " + model.config.basePath() + " that its version"
-        + " policy (" + model.config.policy() + ") takes");
+    return model.unavailableReason();
   }
 
   /** The names of the models served, sorted. */
