@@ -13,6 +13,7 @@ import dev.tfmnist.training.Evaluation;
 import dev.tfmnist.training.InferenceExport;
 import dev.tfmnist.training.InvalidSettingException;
 import dev.tfmnist.training.MnistTrainer;
+import dev.tfmnist.training.TensorBoardLog;
 import dev.tfmnist.training.TrainingConfig;
 import dev.tfmnist.training.TrainingCurves;
 import dev.tfmnist.training.TrainingDivergedException;
@@ -21,6 +22,7 @@ import dev.tfmnist.training.TrainingLoop;
 import dev.tfmnist.training.TrainingState;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -85,6 +87,9 @@ public final class TrainMnist implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the latest checkpoint in --checkpoint-dir, with the same data order and random state.")
   boolean resume;
 
+  @Option(names = "--logdir", paramLabel = "DIR", description = "Write the run for TensorBoard into DIR/run-<time>-seed<seed> (with --resume: the resumed run's directory): losses, accuracy, learning rate, steps/s, histograms, the graph. Off by default.")
+  Path logdir;
+
   @Option(names = "--csv", paramLabel = "FILE", description = "Curve as CSV: step, loss, test accuracy, elapsed seconds (default: <export-dir>/<version>-curve.csv).")
   Path csv;
 
@@ -121,6 +126,8 @@ public final class TrainMnist implements Callable<Integer> {
       return 0;
     }
 
+    Path runDir = logdir == null ? null : tensorBoardRunDir();
+
     var plan = tensorFlow.devicesUnlessListing(out);
     if (plan.isEmpty()) {
       return 0;
@@ -145,7 +152,13 @@ public final class TrainMnist implements Callable<Integer> {
       if (resume) {
         start = resumeFrom(checkpoints, trainer, config).orElse(start);
       }
-      var run = train(trainer, data, checkpoints, start, progressMode);
+      TrainingLoop.Outcome run;
+      try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep())) {
+        if (board != null) {
+          out.println("TensorBoard events in " + runDir);
+        }
+        run = train(trainer, data, checkpoints, start, progressMode, board);
+      }
       if (run.stopped()) {
         out.println("stopped before step " + run.state().nextStep() + (checkpoints == null ? ""
             : ": checkpoint saved in " + checkpoints.dir() + "; --resume continues from there"));
@@ -197,6 +210,61 @@ public final class TrainMnist implements Callable<Integer> {
     }
   }
 
+  /** Name of the file in --checkpoint-dir that names the run's TensorBoard directory, for --resume. */
+  private static final String RUN_NAME_FILE = "tensorboard-run";
+
+  /**
+   * The run's directory under --logdir, created and checked before training starts: a resumed run
+   * continues the directory its checkpoints name, a new one gets {@code run-<UTC time>-seed<seed>}.
+   * A --logdir that is not a writable directory is a usage error.
+   */
+  private Path tensorBoardRunDir() throws IOException {
+    String name = null;
+    Path nameFile = checkpointDir == null ? null : checkpointDir.resolve(RUN_NAME_FILE);
+    if (resume && nameFile != null && Files.isRegularFile(nameFile)) {
+      name = Files.readString(nameFile).trim();
+    }
+    if (name == null || name.isEmpty() || name.contains("/") || name.contains("\\")) {
+      name = "run-" + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
+          .format(java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)) + "-seed" + seed;
+    }
+    if (Files.exists(logdir) && !Files.isDirectory(logdir)) {
+      throw new IllegalArgumentException("--logdir " + logdir + " is not a directory");
+    }
+    Path runDir = logdir.resolve(name);
+    try {
+      Files.createDirectories(runDir);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--logdir " + logdir + ": cannot create " + runDir
+          + ": " + why(e), e);
+    }
+    if (!Files.isWritable(runDir)) {
+      throw new IllegalArgumentException("--logdir " + runDir + " is not writable");
+    }
+    if (nameFile != null) {
+      Files.createDirectories(checkpointDir);
+      Files.writeString(nameFile, name + "\n");
+    }
+    return runDir;
+  }
+
+  /** Why a directory could not be created, in words: "permission denied", "not a directory". */
+  private static String why(IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file or directory";
+    }
+    if (e instanceof java.nio.file.FileAlreadyExistsException) {
+      return "a file is in the way";
+    }
+    if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+      return fs.getReason().toLowerCase(Locale.ROOT);
+    }
+    return String.valueOf(e.getMessage());
+  }
+
   private java.util.Optional<TrainingState> resumeFrom(Checkpoints checkpoints,
       MnistTrainer trainer, TrainingConfig config) throws IOException {
     var latest = checkpoints.latest(config);
@@ -212,18 +280,32 @@ public final class TrainMnist implements Callable<Integer> {
 
   /** Runs the loop with a progress display; {@link #stopOnSignal} can stop it. */
   private TrainingLoop.Outcome train(MnistTrainer trainer, MnistDataset data,
-      Checkpoints checkpoints, TrainingState start, Progress.Mode progressMode) {
+      Checkpoints checkpoints, TrainingState start, Progress.Mode progressMode,
+      TrainingListener board) {
+    var also = board != null ? board : TrainingListener.NONE;
     try (var bar = Progress.start(progressMode, "train", trainer.config().steps(), "steps", 1, err)) {
       bar.update(start.nextStep(), null);
       var loop = new TrainingLoop(trainer, data, new TrainingListener() {
         @Override
         public void stepFinished(int step, float loss) {
           bar.update(step + 1, String.format(Locale.ROOT, "loss %.4f", loss));
+          also.stepFinished(step, loss);
+        }
+
+        @Override
+        public boolean wantsTestLoss() {
+          return also.wantsTestLoss();
+        }
+
+        @Override
+        public void testLoss(int step, double loss) {
+          also.testLoss(step, loss);
         }
 
         @Override
         public void evaluated(Evaluation evaluation) {
           bar.println(out, evaluation.line());
+          also.evaluated(evaluation);
         }
       }, checkpoints);
       stopOnSignal = loop::requestStop;

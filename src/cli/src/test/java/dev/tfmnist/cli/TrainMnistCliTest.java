@@ -188,6 +188,19 @@ class TrainMnistCliTest {
   }
 
   @Test
+  void logdirThatIsAFileIsOneLineAndExitCode2BeforeTraining(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+    var run = run("--data-dir", dir.resolve("no-mnist-here").toString(), "--logdir", file.toString());
+    assertEquals(2, run.exitCode());
+    assertOneLineError(run, "--logdir " + file + " is not a directory");
+    var below = run("--data-dir", dir.resolve("no-mnist-here").toString(),
+        "--logdir", file.resolve("sub").toString());
+    assertEquals(2, below.exitCode());
+    assertOneLineError(below, "--logdir " + file.resolve("sub") + ": cannot create");
+    assertFalse(Files.exists(dir.resolve("no-mnist-here")), "MNIST was fetched before --logdir was checked");
+  }
+
+  @Test
   void resumeWithoutCheckpointDirIsRefused() {
     assertOneLineError(run("--resume"), "--resume needs --checkpoint-dir");
   }

@@ -119,6 +119,47 @@ public final class MnistTrainer implements AutoCloseable {
     return (double) correct / split.count();
   }
 
+  /** Accuracy and mean loss on a whole split, both from the same runs; see {@link #evaluateWithLoss}. */
+  public record TestResult(double accuracy, double loss) {}
+
+  /**
+   * Like {@link #evaluate}, and also the split's mean {@code cross_entropy} (the chunks' means
+   * weighted by their sizes), fetched from the same runs: what TensorBoard's test loss shows.
+   */
+  public TestResult evaluateWithLoss(MnistSplit split) {
+    int chunk = config.evalChunk();
+    var xs = new float[chunk * PIXELS];
+    var ys = new float[chunk * CLASSES];
+    long correct = 0;
+    double lossSum = 0;
+    for (int from = 0; from < split.count(); from += chunk) {
+      int n = Math.min(chunk, split.count() - from);
+      split.fillBatch(range(from, n), xs, ys);
+      try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
+          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
+          var result = session.runner()
+              .feed(cnn.xs, x)
+              .feed(training.ys(), y)
+              .fetch(training.accuracy())
+              .fetch(training.crossEntropy())
+              .run()) {
+        correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
+        lossSum += ((TFloat32) result.get(1)).getFloat() * (double) n;
+      }
+    }
+    return new TestResult((double) correct / split.count(), lossSum / split.count());
+  }
+
+  /** The training graph; summary writers in this package add their ops to it. */
+  Graph graph() {
+    return graph;
+  }
+
+  /** The training session; summary writers' resources live in it and close with it. */
+  Session session() {
+    return session;
+  }
+
   /** Class probabilities for {@code n} images with keep_prob 1, as the exported model gives them. */
   public float[] predict(float[] images, int n) {
     try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(images, true, false).narrow(n * PIXELS));

@@ -71,7 +71,14 @@ public final class TrainingLoop {
       listener.stepFinished(step, loss);
       if (config.evaluatesAfter(step)) {
         long evaluationStart = System.nanoTime();
-        double accuracy = trainer.evaluate(data.test());
+        double accuracy;
+        if (listener.wantsTestLoss()) {
+          var result = trainer.evaluateWithLoss(data.test());
+          accuracy = result.accuracy();
+          listener.testLoss(step, result.loss());
+        } else {
+          accuracy = trainer.evaluate(data.test());
+        }
         evaluationNanos += System.nanoTime() - evaluationStart;
         var evaluation = new Evaluation(step, loss, accuracy, seconds(startNanos));
         evaluations.add(evaluation);

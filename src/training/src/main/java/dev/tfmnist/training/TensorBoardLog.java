@@ -1,0 +1,159 @@
+package dev.tfmnist.training;
+
+import dev.tfmnist.model.GraphNames;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.NdArrays;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.summary.SummaryWriter;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+
+/**
+ * Writes a training run for TensorBoard with TensorFlow's own summary ops (a
+ * {@code SummaryWriter} resource initialised by {@code CreateSummaryFileWriter}, then
+ * {@code WriteScalarSummary}, {@code WriteHistogramSummary} and {@code WriteGraphSummary}), added
+ * to the trainer's graph and run in its session, so the event files, their records and CRCs are
+ * TensorFlow's. The ops only read: values computed by training are fed back in, variables are read,
+ * so training's numbers do not change.
+ *
+ * <p>What it writes: {@code train/loss} every {@link #LOSS_EVERY} steps; at every evaluation
+ * {@code test/accuracy} and {@code test/loss}, {@code train/learning_rate},
+ * {@code train/steps_per_second} and a histogram of each of the eight variables (tag: the variable's
+ * name); and, when the run starts at step 0, the training graph as it was before these ops joined
+ * it. A resumed run writes only from its first step on, so no step is written twice.
+ *
+ * <p>Closing flushes and closes the writer in the session; close it before the trainer.
+ */
+public final class TensorBoardLog implements TrainingListener, AutoCloseable {
+  /** Training loss is written after every step that is a multiple of this. */
+  public static final int LOSS_EVERY = 10;
+
+  private final MnistTrainer trainer;
+  private final Path runDir;
+  private final Placeholder<TInt64> step;
+  private final Placeholder<TString> tag;
+  private final Placeholder<TFloat32> value;
+  private final Op writeScalar;
+  private final Op writeHistograms;
+  private final Op flush;
+  private final Op close;
+  private final int firstStep;
+  private long intervalStartNanos;
+  private long lastStepNanos;
+  private int intervalStartStep;
+  private boolean closed;
+
+  /**
+   * Adds the summary ops to {@code trainer}'s graph and opens a file writer on {@code runDir} (which
+   * must exist) in its session. {@code firstStep} is the step training continues from, 0 for a new
+   * run; the graph is written only then.
+   */
+  public TensorBoardLog(MnistTrainer trainer, Path runDir, int firstStep) {
+    this.trainer = trainer;
+    this.runDir = runDir;
+    this.firstStep = firstStep;
+    var graph = trainer.graph();
+    byte[] graphDef = graph.toGraphDef().toByteArray();  // before the summary ops join it
+    var tf = Ops.create(graph).withSubScope("summaries");
+    Operand<?> writer = tf.summary.summaryWriter(SummaryWriter.sharedName("tensorboard_log"));
+    var create = tf.summary.createSummaryFileWriter(writer, tf.constant(runDir.toString()),
+        tf.constant(100), tf.constant(10_000), tf.constant(".v2"));
+    step = tf.placeholder(TInt64.class);
+    tag = tf.placeholder(TString.class);
+    value = tf.placeholder(TFloat32.class);
+    writeScalar = tf.summary.writeScalarSummary(writer, step, tag, value);
+    var histograms = new ArrayList<Op>();
+    for (String name : GraphNames.VARIABLES) {
+      histograms.add(tf.summary.writeHistogramSummary(writer, step, tf.constant(name),
+          graph.operation(name).output(0)));
+    }
+    writeHistograms = tf.withControlDependencies(histograms).noOp();
+    var graphBytes = tf.placeholder(TString.class);
+    var writeGraph = tf.summary.writeGraphSummary(writer, step, graphBytes);
+    flush = tf.summary.flushSummaryWriter(writer);
+    close = tf.summary.closeSummaryWriter(writer);
+
+    var session = trainer.session();
+    session.runner().addTarget(create).run();
+    if (firstStep == 0) {
+      try (var stepTensor = TInt64.scalarOf(0);
+          var bytes = TString.tensorOfBytes(NdArrays.scalarOfObject(graphDef))) {
+        session.runner().feed(step, stepTensor).feed(graphBytes, bytes).addTarget(writeGraph).run();
+      }
+    }
+    intervalStartNanos = System.nanoTime();
+    intervalStartStep = firstStep;
+  }
+
+  /** The directory the event files go into. */
+  public Path runDir() {
+    return runDir;
+  }
+
+  /** Writes the training loss every {@link #LOSS_EVERY} steps. */
+  @Override
+  public void stepFinished(int step, float loss) {
+    lastStepNanos = System.nanoTime();
+    if (step >= firstStep && step % LOSS_EVERY == 0) {
+      scalar(step, "train/loss", loss);
+    }
+  }
+
+  /** Asks the loop for the test loss: it is fetched from the accuracy's runs. */
+  @Override
+  public boolean wantsTestLoss() {
+    return true;
+  }
+
+  /** Writes {@code test/loss}. */
+  @Override
+  public void testLoss(int step, double loss) {
+    scalar(step, "test/loss", (float) loss);
+  }
+
+  /**
+   * Writes the evaluation's accuracy, the learning rate, the training speed since the last
+   * evaluation (evaluations not counted) and the variables' histograms, then flushes.
+   */
+  @Override
+  public void evaluated(Evaluation evaluation) {
+    int at = evaluation.step();
+    double seconds = (lastStepNanos - intervalStartNanos) / 1e9;
+    int steps = at + 1 - intervalStartStep;
+    scalar(at, "test/accuracy", (float) evaluation.accuracy());
+    scalar(at, "train/learning_rate", trainer.config().learningRate());
+    if (steps > 0 && seconds > 0) {
+      scalar(at, "train/steps_per_second", (float) (steps / seconds));
+    }
+    try (var stepTensor = TInt64.scalarOf(at)) {
+      trainer.session().runner().feed(step, stepTensor).addTarget(writeHistograms).addTarget(flush).run();
+    }
+    intervalStartNanos = System.nanoTime();
+    intervalStartStep = at + 1;
+  }
+
+  private void scalar(int at, String name, float number) {
+    try (var stepTensor = TInt64.scalarOf(at);
+        var tagTensor = TString.scalarOf(name);
+        var valueTensor = TFloat32.scalarOf(number)) {
+      trainer.session().runner()
+          .feed(step, stepTensor).feed(tag, tagTensor).feed(value, valueTensor)
+          .addTarget(writeScalar).run();
+    }
+  }
+
+  /** Flushes and closes the writer; the session stays open. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      trainer.session().runner().addTarget(flush).run();
+      trainer.session().runner().addTarget(close).run();
+    }
+  }
+}
