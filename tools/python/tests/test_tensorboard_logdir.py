@@ -1,0 +1,155 @@
+"""TrainMnist --logdir, read back with TensorBoard's own loaders (tensorboard==2.18.0).
+
+One short run (21 steps, an evaluation every 10) writes into a temporary --logdir with a
+--checkpoint-dir, then a --resume run continues it to 41 steps. TensorBoard's EventAccumulator
+(size_guidance 0: everything) and EventFileLoader read what TensorFlow's summary ops wrote:
+accuracy scalars equal to the printed lines at every evaluation step, a finite loss, the training
+graph with the original names, eight variable histograms, and each step once after the resume.
+
+TrainMnist runs through Maven (`mvn -q -B -pl src/cli -am compile exec:java`, no install).
+MNIST: $MNIST_DIR, else data/mnist; fails without it.
+"""
+
+import glob
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MNIST = os.environ.get("MNIST_DIR") or os.path.join(ROOT, "data", "mnist")
+LINE = re.compile(r"^step (\d+)\s+loss (\S+)\s+accuracy (\d\.\d{4})\s")
+VARIABLES = ["conv1/weights", "conv1/biases", "conv2/weights", "conv2/biases",
+             "fc1/weights", "fc1/biases", "fc2/weights", "fc2/biases"]
+
+
+def train_mnist(*args):
+    """TrainMnist's output (stdout and stderr), failing the test on a non-zero exit."""
+    command = ["mvn", "-q", "-B", "-f", os.path.join(ROOT, "pom.xml"), "-pl", "src/cli", "-am",
+               "compile", "exec:java", "-Dexec.args=" + " ".join(args)]
+    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=900)
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    if result.returncode != 0:
+        raise AssertionError("TrainMnist %s failed (%d):\n%s" % (" ".join(args), result.returncode, output))
+    return output
+
+
+def printed_accuracies(output):
+    return {int(m.group(1)): m.group(3) for m in map(LINE.match, output.splitlines()) if m}
+
+
+class TensorBoardLogdirTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.isdir(MNIST):
+            raise AssertionError("MNIST directory %s not found (set MNIST_DIR)" % MNIST)
+        cls.tmp = tempfile.mkdtemp(prefix="tb-logdir-")
+        cls.logdir = os.path.join(cls.tmp, "logs")
+        common = ["--eval-every", "10", "--progress", "none", "--data-dir", MNIST,
+                  "--logdir", cls.logdir, "--checkpoint-dir", os.path.join(cls.tmp, "ck"),
+                  "--export-dir", os.path.join(cls.tmp, "export")]
+        cls.first = train_mnist("--steps", "21", *common)
+        runs = glob.glob(os.path.join(cls.logdir, "*"))
+        if len(runs) != 1:
+            raise AssertionError("expected one run directory in %s, got %s" % (cls.logdir, runs))
+        cls.run_dir = runs[0]
+        cls.first_events = glob.glob(os.path.join(cls.run_dir, "events.out.tfevents.*"))
+        cls.resumed = train_mnist("--steps", "41", "--resume", *common)
+        cls.accumulator = cls.accumulate()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def accumulate(cls):
+        guidance = {kind: 0 for kind in (
+            event_accumulator.SCALARS, event_accumulator.HISTOGRAMS, event_accumulator.IMAGES,
+            event_accumulator.TENSORS, event_accumulator.GRAPH, event_accumulator.AUDIO,
+            event_accumulator.COMPRESSED_HISTOGRAMS)}
+        accumulator = event_accumulator.EventAccumulator(cls.run_dir, size_guidance=guidance)
+        accumulator.Reload()
+        return accumulator
+
+    def test_the_run_is_a_subdirectory_named_by_the_program(self):
+        self.assertIn("TensorBoard events in " + self.run_dir, self.first)
+        self.assertTrue(os.path.basename(self.run_dir).startswith("run-"), self.run_dir)
+        self.assertEqual(1, len(self.first_events), self.first_events)
+
+    def test_accuracy_scalars_equal_the_printed_lines_at_every_evaluation_step(self):
+        printed = printed_accuracies(self.first)
+        printed.update(printed_accuracies(self.resumed))
+        self.assertEqual([0, 10, 20, 30, 40], sorted(printed))
+        written = {e.step: e.value for e in self.accumulator.Scalars("test/accuracy")}
+        self.assertEqual(sorted(printed), sorted(written))
+        for step, text in printed.items():
+            self.assertEqual(text, "%.4f" % written[step], "step %d" % step)
+            self.assertAlmostEqual(float(text), written[step], delta=5e-5)
+
+    def test_losses_are_there_and_finite(self):
+        train = self.accumulator.Scalars("train/loss")
+        self.assertEqual([0, 10, 20, 30, 40], [e.step for e in train])
+        printed_loss = {int(m.group(1)): float(m.group(2))
+                        for m in map(LINE.match, (self.first + self.resumed).splitlines()) if m}
+        for event in train:
+            self.assertTrue(math.isfinite(event.value))
+            self.assertAlmostEqual(printed_loss[event.step], event.value, delta=5e-5)
+        test = self.accumulator.Scalars("test/loss")
+        self.assertEqual([0, 10, 20, 30, 40], [e.step for e in test])
+        self.assertTrue(all(math.isfinite(e.value) and e.value > 0 for e in test))
+
+    def test_learning_rate_and_speed_at_every_evaluation(self):
+        rates = self.accumulator.Scalars("train/learning_rate")
+        self.assertEqual([0, 10, 20, 30, 40], [e.step for e in rates])
+        self.assertTrue(all(abs(e.value - 1e-4) < 1e-9 for e in rates))
+        speeds = self.accumulator.Scalars("train/steps_per_second")
+        self.assertEqual([0, 10, 20, 30, 40], [e.step for e in speeds])
+        self.assertTrue(all(e.value > 0 for e in speeds))
+
+    def test_the_graph_holds_the_original_names(self):
+        graph = self.accumulator.Graph()
+        names = {node.name for node in graph.node}
+        for name in ["xs", "keep_prob", "conv1/weights", "train_step", "cross_entropy", "accuracy"]:
+            self.assertIn(name, names)
+        self.assertFalse(any(n.startswith("summaries") for n in names),
+                         "the summary ops are not part of the training graph")
+
+    def test_eight_variable_histograms_at_every_evaluation(self):
+        self.assertEqual(sorted(VARIABLES), sorted(self.accumulator.Tags()["histograms"]))
+        for name in VARIABLES:
+            events = self.accumulator.Histograms(name)
+            self.assertEqual([0, 10, 20, 30, 40], [e.step for e in events], name)
+            self.assertGreater(events[0].histogram_value.num, 0)
+        fc1 = self.accumulator.Histograms("fc1/weights")[0].histogram_value
+        self.assertEqual(3136 * 1024, fc1.num)
+
+    def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
+        self.assertIn("resuming from", self.resumed)
+        self.assertIn("TensorBoard events in " + self.run_dir, self.resumed)
+        files = sorted(glob.glob(os.path.join(self.run_dir, "events.out.tfevents.*")))
+        self.assertEqual(2, len(files), files)
+        seen = {}
+        graphs = 0
+        for path in files:
+            for event in EventFileLoader(path).Load():
+                graphs += event.HasField("graph_def")
+                for value in event.summary.value:
+                    key = (value.tag, event.step)
+                    seen[key] = seen.get(key, 0) + 1
+        twice = sorted(key for key, count in seen.items() if count > 1)
+        self.assertEqual([], twice)
+        self.assertEqual(1, graphs)
+
+
+if __name__ == "__main__":
+    unittest.main()
