@@ -4,7 +4,8 @@ One short run (21 steps, an evaluation every 10) writes into a temporary --logdi
 --checkpoint-dir, then a --resume run continues it to 41 steps. TensorBoard's EventAccumulator
 (size_guidance 0: everything) and EventFileLoader read what TensorFlow's summary ops wrote:
 accuracy scalars equal to the printed lines at every evaluation step, a finite loss, the training
-graph with the original names, eight variable histograms, and each step once after the resume.
+graph with the original names, eight variable histograms, each step once after the resume, and
+the original program's curve as the run `original` beside.
 
 TrainMnist runs through Maven (`mvn -q -B -pl src/cli -am compile exec:java`, no install).
 MNIST: $MNIST_DIR, else data/mnist; fails without it.
@@ -59,25 +60,26 @@ class TensorBoardLogdirTest(unittest.TestCase):
                   "--logdir", cls.logdir, "--checkpoint-dir", os.path.join(cls.tmp, "ck"),
                   "--export-dir", os.path.join(cls.tmp, "export")]
         cls.first = train_mnist("--steps", "21", *common)
-        runs = glob.glob(os.path.join(cls.logdir, "*"))
+        runs = glob.glob(os.path.join(cls.logdir, "run-*"))
         if len(runs) != 1:
             raise AssertionError("expected one run directory in %s, got %s" % (cls.logdir, runs))
         cls.run_dir = runs[0]
         cls.first_events = glob.glob(os.path.join(cls.run_dir, "events.out.tfevents.*"))
         cls.resumed = train_mnist("--steps", "41", "--resume", *common)
         cls.accumulator = cls.accumulate()
+        cls.original = cls.accumulate(os.path.join(cls.logdir, "original"))
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
-    def accumulate(cls):
+    def accumulate(cls, run_dir=None):
         guidance = {kind: 0 for kind in (
             event_accumulator.SCALARS, event_accumulator.HISTOGRAMS, event_accumulator.IMAGES,
             event_accumulator.TENSORS, event_accumulator.GRAPH, event_accumulator.AUDIO,
             event_accumulator.COMPRESSED_HISTOGRAMS)}
-        accumulator = event_accumulator.EventAccumulator(cls.run_dir, size_guidance=guidance)
+        accumulator = event_accumulator.EventAccumulator(run_dir or cls.run_dir, size_guidance=guidance)
         accumulator.Reload()
         return accumulator
 
@@ -132,6 +134,15 @@ class TensorBoardLogdirTest(unittest.TestCase):
             self.assertGreater(events[0].histogram_value.num, 0)
         fc1 = self.accumulator.Histograms("fc1/weights")[0].histogram_value
         self.assertEqual(3136 * 1024, fc1.num)
+
+    def test_the_original_programs_curve_is_a_run_beside_written_once(self):
+        self.assertEqual(["original", os.path.basename(self.run_dir)],
+                         sorted(os.listdir(self.logdir)))
+        curve = self.original.Scalars("test/accuracy")
+        self.assertEqual(list(range(0, 1000, 50)), [e.step for e in curve])
+        self.assertEqual("0.9665", "%.4f" % curve[-1].value)
+        files = glob.glob(os.path.join(self.logdir, "original", "events.out.tfevents.*"))
+        self.assertEqual(1, len(files), "the resumed run wrote the original curve again: %s" % files)
 
     def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
         self.assertIn("resuming from", self.resumed)

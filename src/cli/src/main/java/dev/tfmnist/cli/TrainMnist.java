@@ -155,6 +155,7 @@ public final class TrainMnist implements Callable<Integer> {
       TrainingLoop.Outcome run;
       try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep())) {
         if (board != null) {
+          board.writeOriginalRun(logdir.resolve(ORIGINAL_RUN));
           out.println("TensorBoard events in " + runDir);
         }
         run = train(trainer, data, checkpoints, start, progressMode, board);
@@ -209,6 +210,9 @@ public final class TrainMnist implements Callable<Integer> {
       throw new IllegalArgumentException(option + " " + e.rule(), e);
     }
   }
+
+  /** The original program's curve, a TensorBoard run beside this one's. */
+  private static final String ORIGINAL_RUN = "original";
 
   /** Name of the file in --checkpoint-dir that names the run's TensorBoard directory, for --resume. */
   private static final String RUN_NAME_FILE = "tensorboard-run";

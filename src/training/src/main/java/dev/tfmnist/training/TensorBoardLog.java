@@ -1,8 +1,11 @@
 package dev.tfmnist.training;
 
 import dev.tfmnist.model.GraphNames;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.stream.Stream;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.op.Op;
@@ -26,6 +29,7 @@ import org.tensorflow.types.TString;
  * {@code train/steps_per_second} and a histogram of each of the eight variables (tag: the variable's
  * name); and, when the run starts at step 0, the training graph as it was before these ops joined
  * it. A resumed run writes only from its first step on, so no step is written twice.
+ * {@link #writeOriginalRun} adds the original program's curve as a run of its own.
  *
  * <p>Closing flushes and closes the writer in the session; close it before the trainer.
  */
@@ -145,6 +149,42 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
           .feed(step, stepTensor).feed(tag, tagTensor).feed(value, valueTensor)
           .addTarget(writeScalar).run();
     }
+  }
+
+  /**
+   * Writes the original program's curve ({@link TrainingCurves#originalCurve()}: its printed
+   * {@code test/accuracy} at steps 0, 50, ..., 950) as a run of its own into {@code dir}, so
+   * TensorBoard overlays it on this run's, with a writer of its own that is closed before this
+   * returns. A {@code dir} that already holds an event file is left as it is: every run of a logdir
+   * shares one original curve. Returns whether it wrote.
+   */
+  public boolean writeOriginalRun(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    try (Stream<Path> files = Files.list(dir)) {
+      if (files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents."))) {
+        return false;
+      }
+    }
+    var tf = Ops.create(trainer.graph()).withSubScope("summaries_original");
+    Operand<?> writer = tf.summary.summaryWriter(SummaryWriter.sharedName("tensorboard_original"));
+    var create = tf.summary.createSummaryFileWriter(writer, tf.constant(dir.toString()),
+        tf.constant(100), tf.constant(10_000), tf.constant(".v2"));
+    var write = tf.summary.writeScalarSummary(writer, step, tf.constant("test/accuracy"), value);
+    var session = trainer.session();
+    session.runner().addTarget(create).run();
+    try {
+      var accuracies = TrainingCurves.originalCurve();
+      for (int i = 0; i < accuracies.size(); i++) {
+        try (var stepTensor = TInt64.scalarOf((long) i * TrainingCurves.ORIGINAL_EVAL_EVERY);
+            var valueTensor = TFloat32.scalarOf(accuracies.get(i).floatValue())) {
+          session.runner().feed(step, stepTensor).feed(value, valueTensor).addTarget(write).run();
+        }
+      }
+    } finally {
+      session.runner().addTarget(tf.summary.flushSummaryWriter(writer)).run();
+      session.runner().addTarget(tf.summary.closeSummaryWriter(writer)).run();
+    }
+    return true;
   }
 
   /** Flushes and closes the writer; the session stays open. Idempotent. */
