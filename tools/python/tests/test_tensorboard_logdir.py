@@ -4,7 +4,7 @@ One short run (21 steps, an evaluation every 10) writes into a temporary --logdi
 --checkpoint-dir, then a --resume run continues it to 41 steps. TensorBoard's EventAccumulator
 (size_guidance 0: everything) and EventFileLoader read what TensorFlow's summary ops wrote:
 accuracy scalars equal to the printed lines at every evaluation step, a finite loss, the training
-graph with the original names, eight variable histograms, each step once after the resume, and
+graph with the original names, eight variable histograms, each step once after the resume, the model summary and command line as text, and
 the original program's curve as the run `original` beside.
 
 TrainMnist runs through Maven (`mvn -q -B -pl src/cli -am compile exec:java`, no install).
@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
+from tensorboard.util import tensor_util  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MNIST = os.environ.get("MNIST_DIR") or os.path.join(ROOT, "data", "mnist")
@@ -143,6 +144,20 @@ class TensorBoardLogdirTest(unittest.TestCase):
         self.assertEqual("0.9665", "%.4f" % curve[-1].value)
         files = glob.glob(os.path.join(self.logdir, "original", "events.out.tfevents.*"))
         self.assertEqual(1, len(files), "the resumed run wrote the original curve again: %s" % files)
+
+    def test_text_holds_the_model_summary_and_the_command_line(self):
+        for tag in ["run/model_summary", "run/command_line"]:
+            self.assertEqual("text", self.accumulator.SummaryMetadata(tag).plugin_data.plugin_name, tag)
+        steps = [e.step for e in self.accumulator.Tensors("run/command_line")]
+        self.assertEqual([0, 21], steps, "once per start: the new run and the resumed one")
+        texts = [tensor_util.make_ndarray(e.tensor_proto).item().decode("utf-8")
+                 for e in self.accumulator.Tensors("run/command_line")]
+        self.assertTrue(texts[0].strip().startswith("TrainMnist --steps 21"), texts[0])
+        self.assertIn("--resume", texts[1])
+        summary = tensor_util.make_ndarray(
+            self.accumulator.Tensors("run/model_summary")[0].tensor_proto).item().decode("utf-8")
+        self.assertIn("conv1 (Conv2D+ReLU)", summary)
+        self.assertIn("Total params: 3,274,634", summary)
 
     def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
         self.assertIn("resuming from", self.resumed)

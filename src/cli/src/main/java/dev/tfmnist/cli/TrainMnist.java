@@ -105,6 +105,7 @@ public final class TrainMnist implements Callable<Integer> {
   @Mixin TensorFlowOptions tensorFlow = new TensorFlowOptions();
 
   private PrintWriter out;
+  private String[] args = new String[0];
   private PrintWriter err;
   private volatile Runnable stopOnSignal;
 
@@ -156,6 +157,9 @@ public final class TrainMnist implements Callable<Integer> {
       try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep())) {
         if (board != null) {
           board.writeOriginalRun(logdir.resolve(ORIGINAL_RUN));
+          var summary = trainer.summary();
+          board.writeText("run/model_summary", codeBlock(summary.table() + summary.convolutionTable()));
+          board.writeText("run/command_line", codeBlock(commandLine()));
           out.println("TensorBoard events in " + runDir);
         }
         run = train(trainer, data, checkpoints, start, progressMode, board);
@@ -250,6 +254,20 @@ public final class TrainMnist implements Callable<Integer> {
       Files.writeString(nameFile, name + "\n");
     }
     return runDir;
+  }
+
+  /** The command line as typed, arguments with spaces or quotes in single quotes. */
+  private String commandLine() {
+    var line = new StringBuilder("TrainMnist");
+    for (String arg : args) {
+      line.append(' ').append(arg.matches("[\\w@%+=:,./-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'");
+    }
+    return line.toString();
+  }
+
+  /** {@code text} as a Markdown code block: each line indented by four spaces. */
+  private static String codeBlock(String text) {
+    return text.strip().lines().map(line -> "    " + line).collect(java.util.stream.Collectors.joining("\n"));
   }
 
   /** Why a directory could not be created, in words: "permission denied", "not a directory". */
@@ -401,6 +419,7 @@ public final class TrainMnist implements Callable<Integer> {
     var command = new TrainMnist();
     command.out = out;
     command.err = err;
+    command.args = args.clone();
     return Cli.commandLine(command, out, err).execute(args);
   }
 }

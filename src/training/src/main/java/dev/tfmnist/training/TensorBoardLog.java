@@ -12,6 +12,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.summary.SummaryWriter;
+import org.tensorflow.proto.SummaryMetadata;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
@@ -29,7 +30,7 @@ import org.tensorflow.types.TString;
  * {@code train/steps_per_second} and a histogram of each of the eight variables (tag: the variable's
  * name); and, when the run starts at step 0, the training graph as it was before these ops joined
  * it. A resumed run writes only from its first step on, so no step is written twice.
- * {@link #writeOriginalRun} adds the original program's curve as a run of its own.
+ * {@link #writeText} adds Markdown for the Text tab, {@link #writeOriginalRun} the original program's curve as a run of its own.
  *
  * <p>Closing flushes and closes the writer in the session; close it before the trainer.
  */
@@ -44,6 +45,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   private final Placeholder<TFloat32> value;
   private final Op writeScalar;
   private final Op writeHistograms;
+  private final Placeholder<TString> textValue;
+  private final Placeholder<TString> textMetadata;
+  private final Op writeText;
   private final Op flush;
   private final Op close;
   private final int firstStep;
@@ -79,6 +83,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
     writeHistograms = tf.withControlDependencies(histograms).noOp();
     var graphBytes = tf.placeholder(TString.class);
     var writeGraph = tf.summary.writeGraphSummary(writer, step, graphBytes);
+    textValue = tf.placeholder(TString.class);
+    textMetadata = tf.placeholder(TString.class);
+    writeText = tf.summary.writeSummary(writer, step, textValue, tag, textMetadata);
     flush = tf.summary.flushSummaryWriter(writer);
     close = tf.summary.closeSummaryWriter(writer);
 
@@ -148,6 +155,26 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
       trainer.session().runner()
           .feed(step, stepTensor).feed(tag, tagTensor).feed(value, valueTensor)
           .addTarget(writeScalar).run();
+    }
+  }
+
+  /**
+   * Writes {@code markdown} for TensorBoard's Text tab under {@code tagName}, at the run's first
+   * step: a {@code WriteSummary} of a string tensor whose SummaryMetadata names the text plugin,
+   * as {@code tf.summary.text} writes it. Text in a fixed-width layout should be indented by four
+   * spaces (a Markdown code block).
+   */
+  public void writeText(String tagName, String markdown) {
+    byte[] metadata = SummaryMetadata.newBuilder()
+        .setPluginData(SummaryMetadata.PluginData.newBuilder().setPluginName("text"))
+        .build().toByteArray();
+    try (var stepTensor = TInt64.scalarOf(firstStep);
+        var tagTensor = TString.scalarOf(tagName);
+        var textTensor = TString.scalarOf(markdown);
+        var metadataTensor = TString.tensorOfBytes(NdArrays.scalarOfObject(metadata))) {
+      trainer.session().runner()
+          .feed(step, stepTensor).feed(tag, tagTensor).feed(textValue, textTensor)
+          .feed(textMetadata, metadataTensor).addTarget(writeText).run();
     }
   }
 
