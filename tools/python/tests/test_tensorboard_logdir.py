@@ -27,6 +27,8 @@ from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
 from tensorboard.util import tensor_util  # noqa: E402
 
+from tfsetup import tf  # noqa: E402  (decodes the PNGs)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MNIST = os.environ.get("MNIST_DIR") or os.path.join(ROOT, "data", "mnist")
 LINE = re.compile(r"^step (\d+)\s+loss (\S+)\s+accuracy (\d\.\d{4})\s")
@@ -158,6 +160,20 @@ class TensorBoardLogdirTest(unittest.TestCase):
             self.accumulator.Tensors("run/model_summary")[0].tensor_proto).item().decode("utf-8")
         self.assertIn("conv1 (Conv2D+ReLU)", summary)
         self.assertIn("Total params: 3,274,634", summary)
+
+    def test_images_misclassified_digits_and_conv1_filters_are_decodable_pngs(self):
+        # WriteImageSummary names a batch's images as TF1's ImageSummary does: <tag>/image/<i>
+        for tag, width in [("test/misclassified/image/0", 8 * 58 + 2),
+                           ("conv1/filters/image/0", 8 * 32 + 2)]:
+            events = self.accumulator.Images(tag)
+            self.assertEqual([0, 10, 20, 30, 40], [e.step for e in events], tag)
+            png = events[-1].encoded_image_string
+            self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n"), tag)
+            decoded = tf.io.decode_png(png).numpy()
+            self.assertEqual(3, decoded.shape[2], tag)
+            self.assertEqual(width, decoded.shape[1], tag)
+            self.assertEqual(width, events[-1].width, tag)
+            self.assertGreater(decoded.std(), 10, "%s is blank" % tag)
 
     def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
         self.assertIn("resuming from", self.resumed)

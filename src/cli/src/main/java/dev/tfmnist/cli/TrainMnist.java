@@ -154,7 +154,7 @@ public final class TrainMnist implements Callable<Integer> {
         start = resumeFrom(checkpoints, trainer, config).orElse(start);
       }
       TrainingLoop.Outcome run;
-      try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep())) {
+      try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep(), data.test())) {
         if (board != null) {
           board.writeOriginalRun(logdir.resolve(ORIGINAL_RUN));
           var summary = trainer.summary();
@@ -315,13 +315,13 @@ public final class TrainMnist implements Callable<Integer> {
         }
 
         @Override
-        public boolean wantsTestLoss() {
-          return also.wantsTestLoss();
+        public boolean wantsTestDetails() {
+          return also.wantsTestDetails();
         }
 
         @Override
-        public void testLoss(int step, double loss) {
-          also.testLoss(step, loss);
+        public void tested(int step, MnistTrainer.TestResult result) {
+          also.tested(step, result);
         }
 
         @Override

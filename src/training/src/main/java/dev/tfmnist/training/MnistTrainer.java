@@ -119,12 +119,16 @@ public final class MnistTrainer implements AutoCloseable {
     return (double) correct / split.count();
   }
 
-  /** Accuracy and mean loss on a whole split, both from the same runs; see {@link #evaluateWithLoss}. */
-  public record TestResult(double accuracy, double loss) {}
+  /**
+   * Accuracy, mean loss and each image's predicted class on a whole split, all from the same runs;
+   * see {@link #evaluateWithLoss}.
+   */
+  public record TestResult(double accuracy, double loss, int[] predicted) {}
 
   /**
    * Like {@link #evaluate}, and also the split's mean {@code cross_entropy} (the chunks' means
-   * weighted by their sizes), fetched from the same runs: what TensorBoard's test loss shows.
+   * weighted by their sizes) and the predicted classes, fetched from the same runs: what
+   * TensorBoard's test loss and misclassified digits show.
    */
   public TestResult evaluateWithLoss(MnistSplit split) {
     int chunk = config.evalChunk();
@@ -132,6 +136,7 @@ public final class MnistTrainer implements AutoCloseable {
     var ys = new float[chunk * CLASSES];
     long correct = 0;
     double lossSum = 0;
+    var predicted = new int[split.count()];
     for (int from = 0; from < split.count(); from += chunk) {
       int n = Math.min(chunk, split.count() - from);
       split.fillBatch(range(from, n), xs, ys);
@@ -142,12 +147,17 @@ public final class MnistTrainer implements AutoCloseable {
               .feed(training.ys(), y)
               .fetch(training.accuracy())
               .fetch(training.crossEntropy())
+              .fetch(cnn.classes)
               .run()) {
         correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
         lossSum += ((TFloat32) result.get(1)).getFloat() * (double) n;
+        var classes = (TInt64) result.get(2);
+        for (int i = 0; i < n; i++) {
+          predicted[from + i] = (int) classes.getLong(i);
+        }
       }
     }
-    return new TestResult((double) correct / split.count(), lossSum / split.count());
+    return new TestResult((double) correct / split.count(), lossSum / split.count(), predicted);
   }
 
   /** The training graph; summary writers in this package add their ops to it. */

@@ -1,5 +1,6 @@
 package dev.tfmnist.training;
 
+import dev.tfmnist.data.MnistSplit;
 import dev.tfmnist.model.GraphNames;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import org.tensorflow.proto.SummaryMetadata;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint8;
 
 /**
  * Writes a training run for TensorBoard with TensorFlow's own summary ops (a
@@ -27,8 +29,10 @@ import org.tensorflow.types.TString;
  *
  * <p>What it writes: {@code train/loss} every {@link #LOSS_EVERY} steps; at every evaluation
  * {@code test/accuracy} and {@code test/loss}, {@code train/learning_rate},
- * {@code train/steps_per_second} and a histogram of each of the eight variables (tag: the variable's
- * name); and, when the run starts at step 0, the training graph as it was before these ops joined
+ * {@code train/steps_per_second}, a histogram of each of the eight variables (tag: the variable's
+ * name) and two images ({@code WriteImageSummary}): {@code test/misclassified}, the first
+ * misclassified test digits labelled prediction/truth, and {@code conv1/filters}, conv1's 32
+ * filters; and, when the run starts at step 0, the training graph as it was before these ops joined
  * it. A resumed run writes only from its first step on, so no step is written twice.
  * {@link #writeText} adds Markdown for the Text tab, {@link #writeOriginalRun} the original program's curve as a run of its own.
  *
@@ -48,6 +52,10 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   private final Placeholder<TString> textValue;
   private final Placeholder<TString> textMetadata;
   private final Op writeText;
+  private final Placeholder<TUint8> image;
+  private final Op writeImage;
+  private final org.tensorflow.Output<?> conv1Weights;
+  private final MnistSplit test;
   private final Op flush;
   private final Op close;
   private final int firstStep;
@@ -59,10 +67,12 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   /**
    * Adds the summary ops to {@code trainer}'s graph and opens a file writer on {@code runDir} (which
    * must exist) in its session. {@code firstStep} is the step training continues from, 0 for a new
-   * run; the graph is written only then.
+   * run; the graph is written only then. {@code test} is the split the loop evaluates on: its
+   * misclassified digits are drawn from it.
    */
-  public TensorBoardLog(MnistTrainer trainer, Path runDir, int firstStep) {
+  public TensorBoardLog(MnistTrainer trainer, Path runDir, int firstStep, MnistSplit test) {
     this.trainer = trainer;
+    this.test = test;
     this.runDir = runDir;
     this.firstStep = firstStep;
     var graph = trainer.graph();
@@ -86,6 +96,10 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
     textValue = tf.placeholder(TString.class);
     textMetadata = tf.placeholder(TString.class);
     writeText = tf.summary.writeSummary(writer, step, textValue, tag, textMetadata);
+    image = tf.placeholder(TUint8.class);
+    writeImage = tf.summary.writeImageSummary(writer, step, tag, image,
+        tf.constant(new byte[] {(byte) 255, 0, 0, (byte) 255}));
+    conv1Weights = graph.operation(GraphNames.CONV1 + "/" + GraphNames.WEIGHTS).output(0);
     flush = tf.summary.flushSummaryWriter(writer);
     close = tf.summary.closeSummaryWriter(writer);
 
@@ -117,14 +131,15 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
 
   /** Asks the loop for the test loss: it is fetched from the accuracy's runs. */
   @Override
-  public boolean wantsTestLoss() {
+  public boolean wantsTestDetails() {
     return true;
   }
 
-  /** Writes {@code test/loss}. */
+  /** Writes {@code test/loss} and a grid of the first misclassified test digits. */
   @Override
-  public void testLoss(int step, double loss) {
-    scalar(step, "test/loss", (float) loss);
+  public void tested(int step, MnistTrainer.TestResult result) {
+    scalar(step, "test/loss", (float) result.loss());
+    image(step, "test/misclassified", TensorBoardImages.misclassified(test, result.predicted()));
   }
 
   /**
@@ -142,10 +157,37 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
       scalar(at, "train/steps_per_second", (float) (steps / seconds));
     }
     try (var stepTensor = TInt64.scalarOf(at)) {
-      trainer.session().runner().feed(step, stepTensor).addTarget(writeHistograms).addTarget(flush).run();
+      trainer.session().runner().feed(step, stepTensor).addTarget(writeHistograms).run();
     }
+    try (var result = trainer.session().runner().fetch(conv1Weights).run()) {
+      image(at, "conv1/filters", TensorBoardImages.filters((TFloat32) result.get(0)));
+    }
+    trainer.session().runner().addTarget(flush).run();
     intervalStartNanos = System.nanoTime();
     intervalStartStep = at + 1;
+  }
+
+  private void image(int at, String name, java.awt.image.BufferedImage picture) {
+    int height = picture.getHeight();
+    int width = picture.getWidth();
+    var rgb = new byte[height * width * 3];
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int pixel = picture.getRGB(x, y);
+        int at3 = (y * width + x) * 3;
+        rgb[at3] = (byte) (pixel >> 16);
+        rgb[at3 + 1] = (byte) (pixel >> 8);
+        rgb[at3 + 2] = (byte) pixel;
+      }
+    }
+    try (var stepTensor = TInt64.scalarOf(at);
+        var tagTensor = TString.scalarOf(name);
+        var imageTensor = TUint8.tensorOf(org.tensorflow.ndarray.Shape.of(1, height, width, 3),
+            org.tensorflow.ndarray.buffer.DataBuffers.of(rgb, true, false))) {
+      trainer.session().runner()
+          .feed(step, stepTensor).feed(tag, tagTensor).feed(image, imageTensor)
+          .addTarget(writeImage).run();
+    }
   }
 
   private void scalar(int at, String name, float number) {

@@ -7,15 +7,15 @@ public interface TrainingListener {
   default void stepFinished(int step, float loss) {}
 
   /**
-   * Whether the loop should also measure the test set's loss at each evaluation (for
-   * {@link #testLoss}); it is fetched from the same runs as the accuracy.
+   * Whether the loop should also measure the test set's loss and predicted classes at each
+   * evaluation (for {@link #tested}); they are fetched from the same runs as the accuracy.
    */
-  default boolean wantsTestLoss() {
+  default boolean wantsTestDetails() {
     return false;
   }
 
-  /** The test set's mean loss after step {@code step}, just before {@link #evaluated}. */
-  default void testLoss(int step, double loss) {}
+  /** The test set's loss and predictions after step {@code step}, just before {@link #evaluated}. */
+  default void tested(int step, MnistTrainer.TestResult result) {}
 
   default void evaluated(Evaluation evaluation) {}
 

@@ -72,10 +72,10 @@ public final class TrainingLoop {
       if (config.evaluatesAfter(step)) {
         long evaluationStart = System.nanoTime();
         double accuracy;
-        if (listener.wantsTestLoss()) {
+        if (listener.wantsTestDetails()) {
           var result = trainer.evaluateWithLoss(data.test());
           accuracy = result.accuracy();
-          listener.testLoss(step, result.loss());
+          listener.tested(step, result);
         } else {
           accuracy = trainer.evaluate(data.test());
         }
