@@ -4,7 +4,7 @@ One short run (21 steps, an evaluation every 10) writes into a temporary --logdi
 --checkpoint-dir, then a --resume run continues it to 41 steps. TensorBoard's EventAccumulator
 (size_guidance 0: everything) and EventFileLoader read what TensorFlow's summary ops wrote:
 accuracy scalars equal to the printed lines at every evaluation step, a finite loss, the training
-graph with the original names, eight variable histograms, each step once after the resume, the model summary and command line as text, and
+graph with the original names, eight variable histograms, each step once after the resume, the model summary and command line as text, images, hparams the hparams plugin parses, and
 the original program's curve as the run `original` beside.
 
 TrainMnist runs through Maven (`mvn -q -B -pl src/cli -am compile exec:java`, no install).
@@ -25,6 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
+from tensorboard.plugins.hparams import api_pb2 as hparams_api_pb2  # noqa: E402
+from tensorboard.plugins.hparams import metadata as hparams_metadata  # noqa: E402
 from tensorboard.util import tensor_util  # noqa: E402
 
 from tfsetup import tf  # noqa: E402  (decodes the PNGs)
@@ -174,6 +176,33 @@ class TensorBoardLogdirTest(unittest.TestCase):
             self.assertEqual(width, decoded.shape[1], tag)
             self.assertEqual(width, events[-1].width, tag)
             self.assertGreater(decoded.std(), 10, "%s is blank" % tag)
+
+    def test_hparams_read_by_the_hparams_plugins_own_parsers(self):
+        content = self.accumulator.PluginTagToContent(hparams_metadata.PLUGIN_NAME)
+        self.assertEqual(sorted([hparams_metadata.EXPERIMENT_TAG,
+                                 hparams_metadata.SESSION_START_INFO_TAG,
+                                 hparams_metadata.SESSION_END_INFO_TAG]), sorted(content))
+        experiment = hparams_metadata.parse_experiment_plugin_data(
+            content[hparams_metadata.EXPERIMENT_TAG])
+        self.assertEqual(["batch_size", "learning_rate", "keep_prob", "seed", "pooling", "padding",
+                          "loss", "steps"], [h.name for h in experiment.hparam_infos])
+        self.assertIn("test/accuracy", [m.name.tag for m in experiment.metric_infos])
+        start = hparams_metadata.parse_session_start_info_plugin_data(
+            content[hparams_metadata.SESSION_START_INFO_TAG])
+        values = {k: (v.number_value if v.HasField("number_value") else v.string_value)
+                  for k, v in start.hparams.items()}
+        self.assertEqual(100, values["batch_size"])
+        self.assertAlmostEqual(1e-4, values["learning_rate"], delta=1e-9)
+        self.assertEqual(0.5, values["keep_prob"])
+        self.assertEqual(1, values["seed"])
+        self.assertEqual(("max", "same", "original"), (values["pooling"], values["padding"], values["loss"]))
+        self.assertEqual(21, values["steps"], "the first start's; a resume does not write it again")
+        end = hparams_metadata.parse_session_end_info_plugin_data(
+            content[hparams_metadata.SESSION_END_INFO_TAG])
+        self.assertEqual(hparams_api_pb2.STATUS_SUCCESS, end.status)
+        # the metric the HParams tab shows: the last test/accuracy of the run, as printed
+        final = re.search(r"final test accuracy (\d\.\d{4})", self.resumed).group(1)
+        self.assertEqual(final, "%.4f" % self.accumulator.Scalars("test/accuracy")[-1].value)
 
     def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
         self.assertIn("resuming from", self.resumed)

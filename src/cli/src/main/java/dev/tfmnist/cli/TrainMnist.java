@@ -160,9 +160,13 @@ public final class TrainMnist implements Callable<Integer> {
           var summary = trainer.summary();
           board.writeText("run/model_summary", codeBlock(summary.table() + summary.convolutionTable()));
           board.writeText("run/command_line", codeBlock(commandLine()));
+          board.writeHParams();
           out.println("TensorBoard events in " + runDir);
         }
         run = train(trainer, data, checkpoints, start, progressMode, board);
+        if (board != null) {
+          board.writeSessionEnd(Math.max(0, run.state().nextStep() - 1), !run.stopped());
+        }
       }
       if (run.stopped()) {
         out.println("stopped before step " + run.state().nextStep() + (checkpoints == null ? ""

@@ -207,12 +207,49 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
    * spaces (a Markdown code block).
    */
   public void writeText(String tagName, String markdown) {
-    byte[] metadata = SummaryMetadata.newBuilder()
-        .setPluginData(SummaryMetadata.PluginData.newBuilder().setPluginName("text"))
+    writeSummary(firstStep, tagName, markdown, pluginMetadata("text", new byte[0]));
+  }
+
+  /**
+   * Writes the run's hyperparameters for TensorBoard's HParams tab (the hparams plugin's
+   * {@code _hparams_/experiment} and {@code _hparams_/session_start_info}, with
+   * {@code test/accuracy}, {@code test/loss} and {@code train/loss} as its metrics), when the run
+   * starts at step 0; a resumed run has them already.
+   */
+  public void writeHParams() {
+    if (firstStep != 0) {
+      return;
+    }
+    var hparams = HParamsData.of(trainer.config());
+    double now = System.currentTimeMillis() / 1000.0;
+    writeSummary(0, "_hparams_/experiment", "",
+        pluginMetadata("hparams", HParamsData.experiment(hparams, now)));
+    writeSummary(0, "_hparams_/session_start_info", "",
+        pluginMetadata("hparams", HParamsData.sessionStart(hparams, now)));
+  }
+
+  /**
+   * Tells the HParams tab the run has ended ({@code _hparams_/session_end_info}): successfully when
+   * {@code completed}, else with an unknown status (a stopped run that may be resumed).
+   */
+  public void writeSessionEnd(int lastStep, boolean completed) {
+    var status = completed ? HParamsData.Status.SUCCESS : HParamsData.Status.UNKNOWN;
+    writeSummary(lastStep, "_hparams_/session_end_info", "", pluginMetadata("hparams",
+        HParamsData.sessionEnd(status, System.currentTimeMillis() / 1000.0)));
+  }
+
+  private static byte[] pluginMetadata(String plugin, byte[] content) {
+    return SummaryMetadata.newBuilder()
+        .setPluginData(SummaryMetadata.PluginData.newBuilder().setPluginName(plugin)
+            .setContent(com.google.protobuf.ByteString.copyFrom(content)))
         .build().toByteArray();
-    try (var stepTensor = TInt64.scalarOf(firstStep);
+  }
+
+  /** A string tensor under {@code tagName} with the given SummaryMetadata, via WriteSummary. */
+  private void writeSummary(int at, String tagName, String text, byte[] metadata) {
+    try (var stepTensor = TInt64.scalarOf(at);
         var tagTensor = TString.scalarOf(tagName);
-        var textTensor = TString.scalarOf(markdown);
+        var textTensor = TString.scalarOf(text);
         var metadataTensor = TString.tensorOfBytes(NdArrays.scalarOfObject(metadata))) {
       trainer.session().runner()
           .feed(step, stepTensor).feed(tag, tagTensor).feed(textValue, textTensor)
