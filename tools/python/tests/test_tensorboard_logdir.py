@@ -204,6 +204,14 @@ class TensorBoardLogdirTest(unittest.TestCase):
         final = re.search(r"final test accuracy (\d\.\d{4})", self.resumed).group(1)
         self.assertEqual(final, "%.4f" % self.accumulator.Scalars("test/accuracy")[-1].value)
 
+    def test_tensorboard_itself_serves_both_runs_and_the_accuracy_tag_over_http(self):
+        result = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "check_tensorboard.py"),
+                                 "--logdir", self.logdir], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, timeout=300)
+        self.assertEqual(0, result.returncode, result.stdout)
+        self.assertIn("run original: test/accuracy", result.stdout)
+        self.assertIn("run %s: test/accuracy" % os.path.basename(self.run_dir), result.stdout)
+
     def test_a_resumed_run_continues_the_same_directory_with_each_step_once(self):
         self.assertIn("resuming from", self.resumed)
         self.assertIn("TensorBoard events in " + self.run_dir, self.resumed)
