@@ -132,13 +132,25 @@ class TensorBoardLogdirTest(unittest.TestCase):
                          "the summary ops are not part of the training graph")
 
     def test_eight_variable_histograms_at_every_evaluation(self):
-        self.assertEqual(sorted(VARIABLES), sorted(self.accumulator.Tags()["histograms"]))
+        self.assertEqual(sorted(VARIABLES + [v + "/gradient" for v in VARIABLES]),
+                         sorted(self.accumulator.Tags()["histograms"]))
         for name in VARIABLES:
             events = self.accumulator.Histograms(name)
             self.assertEqual([0, 10, 20, 30, 40], [e.step for e in events], name)
             self.assertGreater(events[0].histogram_value.num, 0)
         fc1 = self.accumulator.Histograms("fc1/weights")[0].histogram_value
         self.assertEqual(3136 * 1024, fc1.num)
+
+    def test_eight_gradient_histograms_at_every_evaluation(self):
+        for name in VARIABLES:
+            events = self.accumulator.Histograms(name + "/gradient")
+            self.assertEqual([0, 10, 20, 30, 40], [e.step for e in events], name)
+            weights = self.accumulator.Histograms(name)[0].histogram_value
+            for event in events:
+                gradient = event.histogram_value
+                self.assertEqual(weights.num, gradient.num, name)
+                self.assertTrue(math.isfinite(gradient.min) and math.isfinite(gradient.max), name)
+                self.assertLess(gradient.min, gradient.max, "%s: a gradient of zeros" % name)
 
     def test_the_original_programs_curve_is_a_run_beside_written_once(self):
         self.assertEqual(["original", os.path.basename(self.run_dir)],

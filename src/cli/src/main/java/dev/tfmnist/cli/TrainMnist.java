@@ -154,7 +154,7 @@ public final class TrainMnist implements Callable<Integer> {
         start = resumeFrom(checkpoints, trainer, config).orElse(start);
       }
       TrainingLoop.Outcome run;
-      try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep(), data.test())) {
+      try (var board = runDir == null ? null : new TensorBoardLog(trainer, runDir, start.nextStep(), data)) {
         if (board != null) {
           board.writeOriginalRun(logdir.resolve(ORIGINAL_RUN));
           var summary = trainer.summary();

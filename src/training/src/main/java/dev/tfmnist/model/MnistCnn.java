@@ -24,10 +24,14 @@ import org.tensorflow.types.TInt64;
  */
 public final class MnistCnn {
 
-  /** Loss and optimizer nodes added for training; an inference graph has none of them. */
+  /**
+   * Loss and optimizer nodes added for training; an inference graph has none of them.
+   * {@code gradients} are the loss's gradients that {@code trainStep} applies, one per variable in
+   * {@link GraphNames#VARIABLES} order.
+   */
   public record Training(
       Placeholder<TFloat32> ys, Operand<TFloat32> crossEntropy, Op trainStep,
-      Operand<TFloat32> accuracy) {}
+      Operand<TFloat32> accuracy, List<Output<?>> gradients) {}
 
   public final Placeholder<TFloat32> xs;
   public final PlaceholderWithDefault<TFloat32> keepProb;
@@ -109,11 +113,12 @@ public final class MnistCnn {
       case STABLE -> tf.nn.softmaxCrossEntropyWithLogits(logits, ys).loss();
     };                                                                         // [n]
     var crossEntropy = tf.withName(CROSS_ENTROPY).math.mean(perImage, tf.constant(0));  // []
-    var trainStep = AdamOptimizer.apply(graph, gradients(crossEntropy), learningRate, TRAIN_STEP);
+    var gradients = gradients(crossEntropy);
+    var trainStep = AdamOptimizer.apply(graph, gradients, learningRate, TRAIN_STEP);
     var correct = tf.math.equal(classes, tf.math.argMax(ys, tf.constant(1)));  // [n]
     var accuracy = tf.withName(ACCURACY)
         .math.mean(tf.dtypes.cast(correct, TFloat32.class), tf.constant(0));            // []
-    return new Training(ys, crossEntropy, trainStep, accuracy);
+    return new Training(ys, crossEntropy, trainStep, accuracy, gradients);
   }
 
   /**

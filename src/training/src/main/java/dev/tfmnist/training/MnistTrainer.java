@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -99,24 +101,10 @@ public final class MnistTrainer implements AutoCloseable {
 
   /** Accuracy on the whole split with keep_prob 1, fed in chunks so memory stays low. */
   public double evaluate(MnistSplit split) {
-    int chunk = config.evalChunk();
-    var xs = new float[chunk * PIXELS];
-    var ys = new float[chunk * CLASSES];
-    long correct = 0;
-    for (int from = 0; from < split.count(); from += chunk) {
-      int n = Math.min(chunk, split.count() - from);
-      split.fillBatch(range(from, n), xs, ys);
-      try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
-          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
-          var result = session.runner()
-              .feed(cnn.xs, x)
-              .feed(training.ys(), y)
-              .fetch(training.accuracy())
-              .run()) {
-        correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
-      }
-    }
-    return (double) correct / split.count();
+    long[] correct = {0};
+    forEachChunk(split, List.of(training.accuracy()), (from, n, result) ->
+        correct[0] += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n));
+    return (double) correct[0] / split.count();
   }
 
   /**
@@ -131,33 +119,60 @@ public final class MnistTrainer implements AutoCloseable {
    * TensorBoard's test loss and misclassified digits show.
    */
   public TestResult evaluateWithLoss(MnistSplit split) {
+    long[] correct = {0};
+    double[] lossSum = {0};
+    var predicted = new int[split.count()];
+    forEachChunk(split, List.of(training.accuracy(), training.crossEntropy(), cnn.classes),
+        (from, n, result) -> {
+          correct[0] += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
+          lossSum[0] += ((TFloat32) result.get(1)).getFloat() * (double) n;
+          var classes = (TInt64) result.get(2);
+          for (int i = 0; i < n; i++) {
+            predicted[from + i] = (int) classes.getLong(i);
+          }
+        });
+    return new TestResult((double) correct[0] / split.count(), lossSum[0] / split.count(), predicted);
+  }
+
+  /** What {@link #forEachChunk} hands over: a chunk's first index, its size and its fetches. */
+  private interface ChunkResult {
+    void accept(int from, int n, Result result);
+  }
+
+  /**
+   * Runs {@code fetches} on {@code split} in chunks of {@code config.evalChunk()} images and labels,
+   * keep_prob left at its default of 1, and hands each chunk's result to {@code consumer} while
+   * it is open.
+   */
+  private void forEachChunk(MnistSplit split, List<Operand<?>> fetches, ChunkResult consumer) {
     int chunk = config.evalChunk();
     var xs = new float[chunk * PIXELS];
     var ys = new float[chunk * CLASSES];
-    long correct = 0;
-    double lossSum = 0;
-    var predicted = new int[split.count()];
     for (int from = 0; from < split.count(); from += chunk) {
       int n = Math.min(chunk, split.count() - from);
       split.fillBatch(range(from, n), xs, ys);
       try (var x = TFloat32.tensorOf(Shape.of(n, PIXELS), DataBuffers.of(xs, true, false).narrow(n * PIXELS));
-          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES));
-          var result = session.runner()
-              .feed(cnn.xs, x)
-              .feed(training.ys(), y)
-              .fetch(training.accuracy())
-              .fetch(training.crossEntropy())
-              .fetch(cnn.classes)
-              .run()) {
-        correct += Math.round(((TFloat32) result.get(0)).getFloat() * (double) n);
-        lossSum += ((TFloat32) result.get(1)).getFloat() * (double) n;
-        var classes = (TInt64) result.get(2);
-        for (int i = 0; i < n; i++) {
-          predicted[from + i] = (int) classes.getLong(i);
+          var y = TFloat32.tensorOf(Shape.of(n, CLASSES), DataBuffers.of(ys, true, false).narrow(n * CLASSES))) {
+        var runner = runnerWithBatch(x, y);
+        fetches.forEach(runner::fetch);
+        try (var result = runner.run()) {
+          consumer.accept(from, n, result);
         }
       }
     }
-    return new TestResult((double) correct / split.count(), lossSum / split.count(), predicted);
+  }
+
+  /**
+   * A runner of the training session with {@code n} images and their one-hot labels fed, keep_prob
+   * left at 1: for summary ops in this package that read values computed from a batch.
+   */
+  Session.Runner runnerWithBatch(TFloat32 images, TFloat32 oneHotLabels) {
+    return session.runner().feed(cnn.xs, images).feed(training.ys(), oneHotLabels);
+  }
+
+  /** The gradients the train step applies, one per variable in {@link GraphNames#VARIABLES} order. */
+  List<org.tensorflow.Output<?>> gradients() {
+    return training.gradients();
   }
 
   /** The training graph; summary writers in this package add their ops to it. */
@@ -212,7 +227,8 @@ public final class MnistTrainer implements AutoCloseable {
       session.runner()
           .feed(modelRestore.prefix(), prefixTensor)
           .addTarget(modelRestore.restore())
-          .run();
+          .run()
+          .close();
     }
   }
 

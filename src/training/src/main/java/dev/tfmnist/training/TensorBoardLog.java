@@ -1,5 +1,6 @@
 package dev.tfmnist.training;
 
+import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
 import dev.tfmnist.model.GraphNames;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.stream.Stream;
 import org.tensorflow.Operand;
+import org.tensorflow.Session;
 import org.tensorflow.ndarray.NdArrays;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
@@ -30,7 +32,9 @@ import org.tensorflow.types.TUint8;
  * <p>What it writes: {@code train/loss} every {@link #LOSS_EVERY} steps; at every evaluation
  * {@code test/accuracy} and {@code test/loss}, {@code train/learning_rate},
  * {@code train/steps_per_second}, a histogram of each of the eight variables (tag: the variable's
- * name) and two images ({@code WriteImageSummary}): {@code test/misclassified}, the first
+ * name) and of its gradient ({@code conv1/weights/gradient}: the loss's gradient on a fixed probe
+ * batch, the first {@link #GRADIENT_PROBE_SIZE} training images with keep_prob 1, in a run of its own
+ * that changes nothing, so training's numbers stay as they are) and two images ({@code WriteImageSummary}): {@code test/misclassified}, the first
  * misclassified test digits labelled prediction/truth, and {@code conv1/filters}, conv1's 32
  * filters; and, when the run starts at step 0, the training graph as it was before these ops joined
  * it. A resumed run writes only from its first step on, so no step is written twice.
@@ -41,6 +45,8 @@ import org.tensorflow.types.TUint8;
 public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   /** Training loss is written after every step that is a multiple of this. */
   public static final int LOSS_EVERY = 10;
+  /** The gradients' histograms are taken on this many training images, always the same ones. */
+  public static final int GRADIENT_PROBE_SIZE = 100;
 
   private final MnistTrainer trainer;
   private final Path runDir;
@@ -49,6 +55,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   private final Placeholder<TFloat32> value;
   private final Op writeScalar;
   private final Op writeHistograms;
+  private final Op writeGradientHistograms;
+  private final float[] probeImages;
+  private final float[] probeLabels;
   private final Placeholder<TString> textValue;
   private final Placeholder<TString> textMetadata;
   private final Op writeText;
@@ -67,12 +76,18 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   /**
    * Adds the summary ops to {@code trainer}'s graph and opens a file writer on {@code runDir} (which
    * must exist) in its session. {@code firstStep} is the step training continues from, 0 for a new
-   * run; the graph is written only then. {@code test} is the split the loop evaluates on: its
-   * misclassified digits are drawn from it.
+   * run; the graph is written only then. {@code data} is what the loop trains and evaluates on:
+   * the misclassified digits are drawn from its test split, the gradients' probe batch from its
+   * training split.
    */
-  public TensorBoardLog(MnistTrainer trainer, Path runDir, int firstStep, MnistSplit test) {
+  public TensorBoardLog(MnistTrainer trainer, Path runDir, int firstStep, MnistDataset data) {
     this.trainer = trainer;
-    this.test = test;
+    this.test = data.test();
+    int probe = Math.min(GRADIENT_PROBE_SIZE, data.train().count());
+    probeImages = new float[probe * MnistSplit.PIXELS];
+    probeLabels = new float[probe * MnistSplit.CLASSES];
+    data.train().copyImages(0, probe, probeImages);
+    data.train().fillOneHot(0, probe, probeLabels);
     this.runDir = runDir;
     this.firstStep = firstStep;
     var graph = trainer.graph();
@@ -91,6 +106,13 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
           graph.operation(name).output(0)));
     }
     writeHistograms = tf.withControlDependencies(histograms).noOp();
+    var gradientHistograms = new ArrayList<Op>();
+    var gradients = trainer.gradients();
+    for (int i = 0; i < gradients.size(); i++) {
+      gradientHistograms.add(tf.summary.writeHistogramSummary(writer, step,
+          tf.constant(GraphNames.VARIABLES.get(i) + "/gradient"), gradients.get(i)));
+    }
+    writeGradientHistograms = tf.withControlDependencies(gradientHistograms).noOp();
     var graphBytes = tf.placeholder(TString.class);
     var writeGraph = tf.summary.writeGraphSummary(writer, step, graphBytes);
     textValue = tf.placeholder(TString.class);
@@ -104,11 +126,12 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
     close = tf.summary.closeSummaryWriter(writer);
 
     var session = trainer.session();
-    session.runner().addTarget(create).run();
+    runTargets(session.runner().addTarget(create));
     if (firstStep == 0) {
       try (var stepTensor = TInt64.scalarOf(0);
           var bytes = TString.tensorOfBytes(NdArrays.scalarOfObject(graphDef))) {
-        session.runner().feed(step, stepTensor).feed(graphBytes, bytes).addTarget(writeGraph).run();
+        runTargets(session.runner().feed(step, stepTensor).feed(graphBytes, bytes)
+            .addTarget(writeGraph));
       }
     }
     intervalStartNanos = System.nanoTime();
@@ -157,12 +180,20 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
       scalar(at, "train/steps_per_second", (float) (steps / seconds));
     }
     try (var stepTensor = TInt64.scalarOf(at)) {
-      trainer.session().runner().feed(step, stepTensor).addTarget(writeHistograms).run();
+      runTargets(trainer.session().runner().feed(step, stepTensor).addTarget(writeHistograms));
+      int n = probeLabels.length / MnistSplit.CLASSES;
+      try (var images = TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(n, MnistSplit.PIXELS),
+              org.tensorflow.ndarray.buffer.DataBuffers.of(probeImages, true, false));
+          var labels = TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(n, MnistSplit.CLASSES),
+              org.tensorflow.ndarray.buffer.DataBuffers.of(probeLabels, true, false))) {
+        runTargets(trainer.runnerWithBatch(images, labels).feed(step, stepTensor)
+            .addTarget(writeGradientHistograms));
+      }
     }
     try (var result = trainer.session().runner().fetch(conv1Weights).run()) {
       image(at, "conv1/filters", TensorBoardImages.filters((TFloat32) result.get(0)));
     }
-    trainer.session().runner().addTarget(flush).run();
+    runTargets(trainer.session().runner().addTarget(flush));
     intervalStartNanos = System.nanoTime();
     intervalStartStep = at + 1;
   }
@@ -184,9 +215,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
         var tagTensor = TString.scalarOf(name);
         var imageTensor = TUint8.tensorOf(org.tensorflow.ndarray.Shape.of(1, height, width, 3),
             org.tensorflow.ndarray.buffer.DataBuffers.of(rgb, true, false))) {
-      trainer.session().runner()
+      runTargets(trainer.session().runner()
           .feed(step, stepTensor).feed(tag, tagTensor).feed(image, imageTensor)
-          .addTarget(writeImage).run();
+          .addTarget(writeImage));
     }
   }
 
@@ -194,9 +225,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
     try (var stepTensor = TInt64.scalarOf(at);
         var tagTensor = TString.scalarOf(name);
         var valueTensor = TFloat32.scalarOf(number)) {
-      trainer.session().runner()
+      runTargets(trainer.session().runner()
           .feed(step, stepTensor).feed(tag, tagTensor).feed(value, valueTensor)
-          .addTarget(writeScalar).run();
+          .addTarget(writeScalar));
     }
   }
 
@@ -251,9 +282,9 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
         var tagTensor = TString.scalarOf(tagName);
         var textTensor = TString.scalarOf(text);
         var metadataTensor = TString.tensorOfBytes(NdArrays.scalarOfObject(metadata))) {
-      trainer.session().runner()
+      runTargets(trainer.session().runner()
           .feed(step, stepTensor).feed(tag, tagTensor).feed(textValue, textTensor)
-          .feed(textMetadata, metadataTensor).addTarget(writeText).run();
+          .feed(textMetadata, metadataTensor).addTarget(writeText));
     }
   }
 
@@ -277,20 +308,26 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
         tf.constant(100), tf.constant(10_000), tf.constant(".v2"));
     var write = tf.summary.writeScalarSummary(writer, step, tf.constant("test/accuracy"), value);
     var session = trainer.session();
-    session.runner().addTarget(create).run();
+    runTargets(session.runner().addTarget(create));
     try {
       var accuracies = TrainingCurves.originalCurve();
       for (int i = 0; i < accuracies.size(); i++) {
         try (var stepTensor = TInt64.scalarOf((long) i * TrainingCurves.ORIGINAL_EVAL_EVERY);
             var valueTensor = TFloat32.scalarOf(accuracies.get(i).floatValue())) {
-          session.runner().feed(step, stepTensor).feed(value, valueTensor).addTarget(write).run();
+          runTargets(session.runner().feed(step, stepTensor).feed(value, valueTensor)
+              .addTarget(write));
         }
       }
     } finally {
-      session.runner().addTarget(tf.summary.flushSummaryWriter(writer)).run();
-      session.runner().addTarget(tf.summary.closeSummaryWriter(writer)).run();
+      runTargets(session.runner().addTarget(tf.summary.flushSummaryWriter(writer)));
+      runTargets(session.runner().addTarget(tf.summary.closeSummaryWriter(writer)));
     }
     return true;
+  }
+
+  /** Runs a runner that only has targets, closing its (empty) result. */
+  private static void runTargets(Session.Runner runner) {
+    runner.run().close();
   }
 
   /** Flushes and closes the writer; the session stays open. Idempotent. */
@@ -298,8 +335,8 @@ public final class TensorBoardLog implements TrainingListener, AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
-      trainer.session().runner().addTarget(flush).run();
-      trainer.session().runner().addTarget(close).run();
+      runTargets(trainer.session().runner().addTarget(flush));
+      runTargets(trainer.session().runner().addTarget(close));
     }
   }
 }

@@ -19,7 +19,7 @@ class TensorBoardLogTest {
       if (runDir == null) {
         return trainer.train(TestData.dataset(), TrainingListener.NONE);
       }
-      try (var log = new TensorBoardLog(trainer, runDir, 0, TestData.dataset().test())) {
+      try (var log = new TensorBoardLog(trainer, runDir, 0, TestData.dataset())) {
         return trainer.train(TestData.dataset(), log);
       }
     }
@@ -49,7 +49,7 @@ class TensorBoardLogTest {
   @Test
   void closingTwiceIsHarmless(@TempDir Path dir) {
     try (var trainer = new MnistTrainer(TrainingConfig.ORIGINAL.withSteps(1));
-        var log = new TensorBoardLog(trainer, dir, 0, TestData.dataset().test())) {
+        var log = new TensorBoardLog(trainer, dir, 0, TestData.dataset())) {
       log.close();
     }
   }
