@@ -242,6 +242,14 @@ def cmd_table(args):
                  % (fmt_num(floor), fmt_ratio(ratio(jw, floor)), fmt_ratio(ratio(pw, floor)))
                  + busy("job-java", "job-python")])
     ratios.append(("job-wall-time", ratio(pw, jw), "Python wall time over Java's"))
+    jl = g("job.java_logdir.wall_s")
+    if jl is not None:
+        rows.append(["  the same Java job with --logdir (TensorBoard)", "s", fmt_num(jl), "-",
+                     fmt_ratio(ratio(jw, jl)), "", "", fmt_bytes(g("job.java_logdir.rss_bytes")),
+                     "", ">=0.97x",
+                     "ratio = wall without --logdir / wall with it: scalars, 16 histograms, "
+                     "2 images per evaluation" + busy("job-java-logdir")])
+        ratios.append(("job-logdir-vs-plain", ratio(jw, jl), "TrainMnist's wall time without --logdir over with it"))
 
     # the whole job against the original program itself
     jo = g("original.trainmnist.wall_s")
