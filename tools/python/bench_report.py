@@ -210,6 +210,14 @@ def cmd_table(args):
                      g("train.java.trainer.steps_measured", 0) or 0,
                      g("train.python.steps_measured", 0) or 0) + busy("train-java", "train-python")])
     ratios.append(("training", ratio(jt, pt), "Java images/s over Python's"))
+    jtb = g("train.java.trainer_bf16.images_per_s")
+    if jtb is not None:
+        rows.append(["  the same Java steps in mixed_bfloat16", "images/s", fmt_num(jtb), "-",
+                     fmt_ratio(ratio(jtb, pt)), "", "", fmt_bytes(g("train.java_bf16.rss_bytes")), "", "",
+                     "%s ms/step, %s float32's speed; ratio against Python float32" % (
+                         fmt_num(g("train.java.trainer_bf16.ms_per_step")), fmt_ratio(ratio(jtb, jt)))
+                     + busy("train-java-bf16")])
+        ratios.append(("training-bf16-vs-float32", ratio(jtb, jt), "Java mixed_bfloat16 images/s over Java float32's"))
     for impl, what in (("reuse", "prototype: reused input tensors"),):
         jr = g("train.java.%s.images_per_s" % impl)
         if jr is not None:
@@ -268,6 +276,22 @@ def cmd_table(args):
                         fmt_num(g("original.seed_program.final_accuracy")), fmt_num(full_floor))
                      + busy("original-java-r1", "original-python-r1")])
         ratios.append(("job-vs-original", ratio(po, jo), "the original program's wall time over TrainMnist's"))
+    jb = g("original.trainmnist_bf16.wall_s")
+    if jb is not None:
+        rows.append(["  TrainMnist --precision mixed_bfloat16 vs seed_program.py unmodified", "s",
+                     fmt_num(jb), fmt_num(po), fmt_ratio(ratio(po, jb)), "", "",
+                     fmt_bytes(g("original.trainmnist_bf16.rss_bytes")), "", ">=1.6x",
+                     "medians of %d rounds alternating with the two above; final accuracy %s "
+                     "(float32: %s)" % (int(g("original.trainmnist_bf16.wall_s.rounds", 1)),
+                                        fmt_num(g("original.trainmnist_bf16.final_accuracy")),
+                                        fmt_num(g("original.trainmnist.final_accuracy")))
+                     + busy("original-java-bf16-r1")])
+        ratios.append(("job-vs-original-bf16", ratio(po, jb),
+                       "the original program's wall time over TrainMnist's in mixed_bfloat16"))
+    elif g("env.cpu_bf16") == 0:
+        rows.append(["  TrainMnist --precision mixed_bfloat16", "s", "-", "-", "", "", "", "", "", "",
+                     "not measured: this CPU has no bfloat16 instructions (avx512_bf16, amx_bf16), "
+                     "so oneDNN computes float32 either way"])
 
     # in-process inference
     for batch in (1, 32, 1000):
@@ -283,6 +307,15 @@ def cmd_table(args):
                                            fmt_num(g("infer.python.b%d.calls_per_s" % batch)))
                      + busy("infer-java", "infer-python")])
         ratios.append(("inference-b%d" % batch, ratio(ji, pi), "Java images/s over Python's"))
+        jib = g("infer.java.predict_bf16.b%d.images_per_s" % batch)
+        if jib is not None:
+            rows.append(["  inference, batch %d, Java in mixed_bfloat16" % batch, "images/s",
+                         fmt_num(jib), fmt_num(pi), fmt_ratio(ratio(jib, pi)), "", "",
+                         fmt_bytes(g("infer.java.predict_bf16.rss_bytes")), "", ">=2x",
+                         "ratio against Python float32; %s Java float32's" % fmt_ratio(ratio(jib, ji))
+                         + busy("infer-java-bf16")])
+            ratios.append(("inference-b%d-bf16" % batch, ratio(jib, pi),
+                           "Java mixed_bfloat16 images/s over Python float32's"))
         for api, what in (("tensor", "raw tensor in, reused"), ("probabilities", "fetch probabilities only")):
             jp = g("infer.java.%s.b%d.images_per_s" % (api, batch))
             if jp is not None:

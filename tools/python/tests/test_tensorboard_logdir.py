@@ -197,7 +197,7 @@ class TensorBoardLogdirTest(unittest.TestCase):
         experiment = hparams_metadata.parse_experiment_plugin_data(
             content[hparams_metadata.EXPERIMENT_TAG])
         self.assertEqual(["batch_size", "learning_rate", "keep_prob", "seed", "pooling", "padding",
-                          "loss", "steps"], [h.name for h in experiment.hparam_infos])
+                          "loss", "precision", "steps"], [h.name for h in experiment.hparam_infos])
         self.assertIn("test/accuracy", [m.name.tag for m in experiment.metric_infos])
         start = hparams_metadata.parse_session_start_info_plugin_data(
             content[hparams_metadata.SESSION_START_INFO_TAG])
@@ -207,7 +207,8 @@ class TensorBoardLogdirTest(unittest.TestCase):
         self.assertAlmostEqual(1e-4, values["learning_rate"], delta=1e-9)
         self.assertEqual(0.5, values["keep_prob"])
         self.assertEqual(1, values["seed"])
-        self.assertEqual(("max", "same", "original"), (values["pooling"], values["padding"], values["loss"]))
+        self.assertEqual(("max", "same", "original", "float32"),
+                         (values["pooling"], values["padding"], values["loss"], values["precision"]))
         self.assertEqual(21, values["steps"], "the first start's; a resume does not write it again")
         end = hparams_metadata.parse_session_end_info_plugin_data(
             content[hparams_metadata.SESSION_END_INFO_TAG])

@@ -88,13 +88,13 @@ public final class BenchMain {
     for (RunResult r : run(builder)) {
       String impl = r.getParams().getParam("impl");
       double msPerStep = r.getPrimaryResult().getScore();
-      String key = "train.java." + impl;
+      String key = "train.java." + impl + precisionSuffix(a);
       result(key + ".ms_per_step", msPerStep);
       result(key + ".ms_per_step_error", r.getPrimaryResult().getScoreError());
       result(key + ".images_per_s", TrainingBenchmark.BATCH * 1000.0 / msPerStep);
       result(key + ".steps_measured", measuredOps(r));
     }
-    reportRss(rss, "train.java.");
+    reportRss(rss, "train.java" + precisionSuffix(a) + ".");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -134,14 +134,15 @@ public final class BenchMain {
         .param("batch", batches)
         .param("api", apis);
     for (RunResult r : run(throughput)) {
-      String key = "infer.java." + r.getParams().getParam("api") + ".b" + r.getParams().getParam("batch");
+      String key = "infer.java." + r.getParams().getParam("api") + precisionSuffix(a) + ".b"
+          + r.getParams().getParam("batch");
       int batch = Integer.parseInt(r.getParams().getParam("batch"));
       double callsPerSecond = r.getPrimaryResult().getScore();
       result(key + ".calls_per_s", callsPerSecond);
       result(key + ".images_per_s", callsPerSecond * batch);
     }
     if (a.flag("no-latency")) {
-      reportRss(rss, "infer.java." + String.join("-", apis) + ".");
+      reportRss(rss, "infer.java." + String.join("-", apis) + precisionSuffix(a) + ".");
       return;
     }
     var latency = jmh(a, rss, warmupIterations, seconds, iterations, seconds)
@@ -153,7 +154,7 @@ public final class BenchMain {
         .param("batch", "1")
         .param("api", apis);
     for (RunResult r : run(latency)) {
-      String key = "infer.java." + r.getParams().getParam("api") + ".b1";
+      String key = "infer.java." + r.getParams().getParam("api") + precisionSuffix(a) + ".b1";
       var stats = r.getPrimaryResult().getStatistics();
       result(key + ".p50_ms", stats.getPercentile(50.0) / 1000.0);
       result(key + ".p99_ms", stats.getPercentile(99.0) / 1000.0);
@@ -166,6 +167,12 @@ public final class BenchMain {
   // -------------------------------------------------------------------------------------------
 
   private static int runs;
+
+  /** What result keys of a --precision mixed_bfloat16 run end with: {@code _bf16}; else nothing. */
+  private static String precisionSuffix(Args a) {
+    var precision = dev.tfmnist.device.Precision.parse(a.get("precision", "float32"));
+    return precision == dev.tfmnist.device.Precision.MIXED_BFLOAT16 ? "_bf16" : "";
+  }
 
   /** --intra N --inter N, 0 (TensorFlow's choice) when absent. */
   static dev.tfmnist.device.ThreadPools threads(Args a) {
@@ -183,6 +190,7 @@ public final class BenchMain {
         .shouldFailOnError(true)
         .param("intraOpThreads", a.get("intra", "0"))  // every benchmark here takes both
         .param("interOpThreads", a.get("inter", "0"))
+        .param("precision", dev.tfmnist.device.Precision.parse(a.get("precision", "float32")).label())
         .jvmArgsAppend("-D" + RssProbe.FILE_PROPERTY + "=" + rssFile, "-Djava.awt.headless=true")
         .verbosity(VerboseMode.NORMAL);
     String log = a.get("jmh-log", null);

@@ -1,6 +1,7 @@
 package dev.tfmnist.bench;
 
 import dev.tfmnist.data.MnistDataset;
+import dev.tfmnist.device.Precision;
 import dev.tfmnist.training.MnistTrainer;
 import dev.tfmnist.training.TrainingConfig;
 import java.io.IOException;
@@ -39,6 +40,10 @@ public class EvaluationBenchmark {
   @Param({"0"})
   public int interOpThreads;
 
+  /** float32 or mixed_bfloat16 ({@link Precision}). */
+  @Param({"float32"})
+  public String precision;
+
   private MnistDataset data;
   private MnistTrainer trainer;
 
@@ -50,7 +55,7 @@ public class EvaluationBenchmark {
     var o = TrainingConfig.ORIGINAL;
     trainer = new MnistTrainer(new TrainingConfig(o.steps(), o.batchSize(), o.learningRate(),
         o.keepProb(), o.evalEvery(), o.seed(), o.loss(), o.architecture(), evalChunk, intraOpThreads,
-        interOpThreads));
+        interOpThreads, Precision.parse(precision)));
   }
 
   @Benchmark

@@ -52,6 +52,10 @@ public class InferenceBenchmark {
   @Param({"0"})
   public int interOpThreads;
 
+  /** float32 or mixed_bfloat16 ({@link dev.tfmnist.device.Precision}). */
+  @Param({"float32"})
+  public String precision;
+
   private LoadedModel loaded;
   private Predictor predictor;
   private TensorValue input;
@@ -69,7 +73,8 @@ public class InferenceBenchmark {
     }
     float[] images = BenchImages.first(Path.of(dataDir), batch);
     loaded = LoadedModel.loader(Path.of(model))
-        .sessionConfig(threads.sessionConfig())
+        .sessionConfig(dev.tfmnist.device.Precision.parse(precision)
+            .applyTo(threads.sessionConfig().toBuilder()).build())
         .load();
     predictor = loaded.predictor();
     inputKey = predictor.signature().inputs().keySet().iterator().next();

@@ -3,6 +3,7 @@ package dev.tfmnist.bench;
 import dev.tfmnist.data.BatchSampler;
 import dev.tfmnist.data.MnistDataset;
 import dev.tfmnist.data.MnistSplit;
+import dev.tfmnist.device.Precision;
 import dev.tfmnist.device.ThreadPools;
 import dev.tfmnist.model.Loss;
 import dev.tfmnist.model.MnistCnn;
@@ -59,6 +60,10 @@ public class TrainingBenchmark {
   @Param({"0"})
   public int interOpThreads;
 
+  /** float32 or mixed_bfloat16 ({@link Precision}). */
+  @Param({"float32"})
+  public String precision;
+
   private MnistDataset data;
   private BatchSampler sampler;
   private int[] indices;
@@ -79,7 +84,8 @@ public class TrainingBenchmark {
     var original = TrainingConfig.ORIGINAL;
     var config = new TrainingConfig(original.steps(), BATCH, original.learningRate(),
         original.keepProb(), original.evalEvery(), original.seed(), original.loss(),
-        original.architecture(), original.evalChunk(), intraOpThreads, interOpThreads);
+        original.architecture(), original.evalChunk(), intraOpThreads, interOpThreads,
+        Precision.parse(precision));
     sampler = new BatchSampler(data.train().count(), config.seed());
     indices = new int[BATCH];
     xs = new float[BATCH * MnistSplit.PIXELS];
@@ -129,8 +135,9 @@ public class TrainingBenchmark {
     Reusing(TrainingConfig config) {
       seed = config.seed();
       new MnistCnn(graph, config.seed()).training(config.learningRate(), Loss.ORIGINAL);
-      session = new Session(graph,
-          new ThreadPools(config.intraOpThreads(), config.interOpThreads()).sessionConfig());
+      session = new Session(graph, config.precision().applyTo(
+          new ThreadPools(config.intraOpThreads(), config.interOpThreads()).sessionConfig().toBuilder())
+          .build());
       x = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.PIXELS));
       y = TFloat32.tensorOf(Shape.of(BATCH, MnistSplit.CLASSES));
       keep = TFloat32.scalarOf(config.keepProb());

@@ -3,6 +3,7 @@ package dev.tfmnist.cli;
 import dev.tfmnist.device.DeviceChoice;
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.device.NoGpuException;
+import dev.tfmnist.device.Precision;
 import dev.tfmnist.device.ThreadPools;
 import dev.tfmnist.loader.LoadedModel;
 import dev.tfmnist.loader.UnregisteredOpException;
@@ -39,6 +40,19 @@ final class TensorFlowOptions {
 
   @Option(names = "--inter-op-threads", paramLabel = "N", description = "TensorFlow ops run at once, 0 for TensorFlow's choice, the core count (default: 0).")
   int interOpThreads;
+
+  @Option(names = "--precision", paramLabel = "float32|mixed_bfloat16", description = "The arithmetic: float32, the original's, or mixed_bfloat16, oneDNN's bfloat16 rewrite on CPUs that compute bfloat16 (avx512_bf16, amx_bf16); variables and exports stay float32 (default: float32).")
+  String precision = "float32";
+
+  /** The --precision value, checked: call it early, so a typo fails before any slow work. */
+  Precision precision() {
+    try {
+      return Precision.parse(precision);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--precision must be float32 or mixed_bfloat16, got '" + precision + "'", e);
+    }
+  }
 
   /** The --device value, checked: call it early, so a typo fails before any slow work. */
   DeviceChoice choice() {
@@ -90,12 +104,13 @@ final class TensorFlowOptions {
    */
   DevicePlan devices() throws IOException {
     var choice = choice();
+    var arithmetic = precision();
     configureLog();
     for (Path library : libraries) {
       LoadedModel.loadLibrary(library);
     }
     try {
-      return DevicePlan.resolve(choice, logPlacement, threads());
+      return DevicePlan.resolve(choice, logPlacement, threads()).withPrecision(arithmetic);
     } catch (NoGpuException e) {
       throw new Cli.RunError("--device gpu: " + e.getMessage()
           + (DevicePlan.gpuBuild() ? "" : "; mvn -Pgpu builds the programs with the CUDA build"), e);

@@ -203,7 +203,7 @@ public final class TrainMnist implements Callable<Integer> {
           new Architecture(choice("--pooling", pooling, Architecture.Pooling.class),
               choice("--padding", padding, Architecture.Padding.class)),
           ORIGINAL.evalChunk(), threads.intraOpThreads(),
-          threads.interOpThreads());
+          threads.interOpThreads(), tensorFlow.precision());
     } catch (InvalidSettingException e) {
       String option = switch (e.setting()) {
         case "steps" -> "--steps";

@@ -224,7 +224,7 @@ class TrainMnistCliTest {
     assertTrue(run.out().startsWith("Model: \"mnist_cnn\" (max pooling, SAME padding)\n"), run.out());
     var deviceLines = run.out().lines().filter(line -> line.contains("CPU")).toList();
     assertEquals(List.of("Running on: CPU (TensorFlow 2.18.0, "
-        + (DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build)"), deviceLines, run.out());
+        + (DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build, float32)"), deviceLines, run.out());
   }
 
   @Test

@@ -30,9 +30,22 @@ import org.tensorflow.proto.GPUOptions;
  * @param logPlacement whether sessions log the device of every op (TensorFlow's {@code
  *     log_device_placement}, written to the native log on stderr)
  * @param threads the CPU thread pools of sessions made with this plan
+ * @param precision the arithmetic of sessions made with this plan; {@link Precision#FLOAT32} unless
+ *     {@link #withPrecision} says otherwise
  */
 public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean onGpu,
-    Optional<String> note, boolean logPlacement, ThreadPools threads) {
+    Optional<String> note, boolean logPlacement, ThreadPools threads, Precision precision) {
+
+  /**
+   * This plan computing in {@code precision}.
+   *
+   * @param precision the arithmetic of sessions made with the plan
+   * @return a new plan, the same in every other respect
+   */
+  public DevicePlan withPrecision(Precision precision) {
+    return new DevicePlan(choice, visible, onGpu, note, logPlacement, threads,
+        java.util.Objects.requireNonNull(precision, "precision"));
+  }
 
   /**
    * Whether the CUDA build of TensorFlow's natives (tensorflow-core-native, classifier {@code
@@ -82,30 +95,32 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
     var visible = listDevices(threads);
     boolean gpuVisible = visible.stream().anyMatch(DeviceInfo::isGpu);
     return switch (choice) {
-      case CPU -> new DevicePlan(choice, visible, false, Optional.empty(), logPlacement, threads);
+      case CPU -> new DevicePlan(choice, visible, false, Optional.empty(), logPlacement, threads,
+          Precision.FLOAT32);
       case GPU -> {
         if (!gpuVisible) {
           throw new NoGpuException("TensorFlow sees no GPU: " + likelyCause());
         }
-        yield new DevicePlan(choice, visible, true, Optional.empty(), logPlacement, threads);
+        yield new DevicePlan(choice, visible, true, Optional.empty(), logPlacement, threads,
+            Precision.FLOAT32);
       }
       // On the CPU build the CPU is what the user chose; on the GPU build it needs a reason.
       case AUTO -> new DevicePlan(choice, visible, gpuVisible, gpuVisible || !gpuBuild()
           ? Optional.empty()
           : Optional.of("no GPU visible: " + likelyCause()),
-          logPlacement, threads);
+          logPlacement, threads, Precision.FLOAT32);
     };
   }
 
   /**
-   * Session options for this plan: its thread pools and placement logging, soft placement (ops
+   * Session options for this plan: its thread pools, precision and placement logging, soft placement (ops
    * without a GPU kernel run on the CPU), GPU memory allocated as it is needed, and for a CPU plan
    * no GPU at all.
    *
    * @return a new config, for {@link dev.tfmnist.loader.ModelLoader#sessionConfig}
    */
   public ConfigProto sessionConfig() {
-    var config = threads.applyTo(ConfigProto.newBuilder())
+    var config = precision.applyTo(threads.applyTo(ConfigProto.newBuilder()))
         .setLogDevicePlacement(logPlacement)
         .setAllowSoftPlacement(true)  // ops without a GPU kernel fall back to the CPU
         .setGpuOptions(GPUOptions.newBuilder().setAllowGrowth(true));
@@ -116,15 +131,16 @@ public record DevicePlan(DeviceChoice choice, List<DeviceInfo> visible, boolean 
   }
 
   /**
-   * One line: where the model runs, on which build of TensorFlow, and why not on a GPU where one
-   * was hoped for, e.g. {@code Running on: CPU (TensorFlow 2.18.0, CPU build)}. A GPU is named
-   * by its full device name.
+   * One line: where the model runs, on which build of TensorFlow, in which precision (see {@link
+   * Precision#describe}), and why not on a GPU where one was hoped for, e.g. {@code Running on: CPU
+   * (TensorFlow 2.18.0, CPU build, float32)}. A GPU is named by its full device name.
    *
    * @return the line, ending with a line break
    */
   public String summary() {
     return "Running on: " + (onGpu ? gpuName() : "CPU") + " (TensorFlow " + TensorFlow.version()
-        + ", " + (gpuBuild() ? "GPU" : "CPU") + " build)" + note.map(n -> "; " + n).orElse("")
+        + ", " + (gpuBuild() ? "GPU" : "CPU") + " build, " + precision.describe(onGpu) + ")"
+        + note.map(n -> "; " + n).orElse("")
         + "\n";
   }
 

@@ -11,7 +11,7 @@
  *
  * <pre>{@code
  * DevicePlan plan = DevicePlan.resolve(DeviceChoice.parse("auto"), false, new ThreadPools(4, 2));
- * System.out.print(plan.summary());   // e.g. Running on: CPU (TensorFlow 2.18.0, CPU build)
+ * System.out.print(plan.summary());   // e.g. Running on: CPU (TensorFlow 2.18.0, CPU build, float32)
  * LoadedModel model = LoadedModel.loader(dir).device(plan).load();
  * }</pre>
  */

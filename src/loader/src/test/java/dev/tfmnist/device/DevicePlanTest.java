@@ -22,7 +22,12 @@ class DevicePlanTest {
     assertTrue(plan.visible().stream().anyMatch(d -> d.type().equals("CPU")), plan.visible().toString());
     assertFalse(plan.onGpu());
     String build = DevicePlan.gpuBuild() ? "GPU" : "CPU";
-    assertEquals("Running on: CPU (TensorFlow 2.18.0, " + build + " build)\n", plan.summary());
+    assertEquals("Running on: CPU (TensorFlow 2.18.0, " + build + " build, float32)\n", plan.summary());
+    var mixed = plan.withPrecision(Precision.MIXED_BFLOAT16);
+    assertEquals("Running on: CPU (TensorFlow 2.18.0, " + build + " build, "
+        + Precision.MIXED_BFLOAT16.describe(false) + ")\n", mixed.summary());
+    assertEquals(Precision.MIXED_BFLOAT16.applyTo(plan.sessionConfig().toBuilder()).build(),
+        mixed.sessionConfig(), "the plan's session config carries its precision");
     var table = plan.table();
     assertTrue(table.startsWith("Devices TensorFlow sees:\n  CPU:0    CPU  host memory\n"), table);
     assertTrue(table.endsWith("\n" + plan.summary()), table);

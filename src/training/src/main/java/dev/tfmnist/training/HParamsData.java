@@ -34,6 +34,7 @@ final class HParamsData {
     hparams.put("pooling", config.architecture().pooling().name().toLowerCase(java.util.Locale.ROOT));
     hparams.put("padding", config.architecture().padding().name().toLowerCase(java.util.Locale.ROOT));
     hparams.put("loss", config.loss().name().toLowerCase(java.util.Locale.ROOT));
+    hparams.put("precision", config.precision().label());
     hparams.put("steps", config.steps());
     return hparams;
   }

@@ -45,7 +45,7 @@ public final class MnistTrainer implements AutoCloseable {
 
   /**
    * A trainer whose session uses {@code sessionConfig}: device placement, thread pools, GPU memory
-   * growth (see {@code dev.tfmnist.device.DevicePlan}).
+   * growth (see {@code dev.tfmnist.device.DevicePlan}), with {@code config.precision()} applied.
    */
   public MnistTrainer(TrainingConfig config, ConfigProto sessionConfig) {
     this.config = config;
@@ -53,7 +53,7 @@ public final class MnistTrainer implements AutoCloseable {
     try {
       this.cnn = new MnistCnn(graph, config.seed(), config.architecture());
       this.training = cnn.training(config.learningRate(), config.loss());
-      this.session = new Session(graph, sessionConfig);
+      this.session = new Session(graph, config.precision().applyTo(sessionConfig.toBuilder()).build());
     } catch (RuntimeException e) {
       graph.close();
       throw e;
