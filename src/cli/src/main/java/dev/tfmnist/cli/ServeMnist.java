@@ -78,8 +78,8 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--max-batch-size", paramLabel = "N", description = "Largest batch of concurrent requests run together (default: ${DEFAULT-VALUE}; TF Serving: max_batch_size in --batching_parameters_file).")
   int maxBatchSize = BatchingOptions.DEFAULT.maxBatchSize();
 
-  @Option(names = "--batch-timeout-micros", paramLabel = "US", description = "How long a request waits for others to batch with (default: ${DEFAULT-VALUE}; TF Serving: batch_timeout_micros).")
-  long batchTimeoutMicros = BatchingOptions.DEFAULT.batchTimeout().toNanos() / 1000;
+  @Option(names = "--batch-timeout-micros", paramLabel = "US", description = "Make the first request of a batch wait up to US microseconds for others (TF Serving: batch_timeout_micros). Without it a batch never waits: a request runs at once while a batch thread is free, and those that arrive while all are busy run together next.")
+  Long batchTimeoutMicros;
 
   @Option(names = "--batch-threads", paramLabel = "N", description = "Batches run at once (default: ${DEFAULT-VALUE}; TF Serving: num_batch_threads).")
   int batchThreads = BatchingOptions.DEFAULT.threads();
@@ -123,7 +123,7 @@ public final class ServeMnist implements Callable<Integer> {
   public Integer call() throws Exception {
     tensorFlow.choice();
     LIBRARY_LOGGERS.forEach(logger -> logger.setLevel(Level.WARNING));
-    if (batchTimeoutMicros < 0) {
+    if (batchTimeoutMicros != null && batchTimeoutMicros < 0) {
       throw new IllegalArgumentException("--batch-timeout-micros must be 0 or more, got "
           + batchTimeoutMicros);
     }
@@ -144,12 +144,14 @@ public final class ServeMnist implements Callable<Integer> {
       throw new IllegalArgumentException("--grpc-port must be -1 (none) or in 0..65535, got "
           + grpcPort);
     }
-    BatchingOptions batching = noBatching ? null : BatchingOptions.builder()
+    var batchingBuilder = BatchingOptions.builder()
         .maxBatchSize(maxBatchSize)
-        .batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000))
         .threads(batchThreads)
-        .maxEnqueuedBatches(maxEnqueuedBatches)
-        .build();
+        .maxEnqueuedBatches(maxEnqueuedBatches);
+    if (batchTimeoutMicros != null) {
+      batchingBuilder.batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000));
+    }
+    BatchingOptions batching = noBatching ? null : batchingBuilder.build();
     var plan = tensorFlow.devicesUnlessListing(out);
     if (plan.isEmpty()) {
       return 0;

@@ -7,17 +7,33 @@ import java.util.Objects;
  * How a {@link DynamicBatcher} groups requests, named after TensorFlow Serving's batching
  * parameters.
  *
+ * <p>Two ways to form a batch. Without a timeout ({@link #waitsForCompany()} false, the
+ * default), a request runs at once when fewer than {@code threads} batches are running, and the
+ * requests that arrive while every thread is busy form the next batch, taken whole as soon as a
+ * thread is free: a batch never waits for company, so batching costs no latency at low load and
+ * batches grow by themselves under load (the way Triton's dynamic batcher works without a queue
+ * delay). With {@link Builder#batchTimeout} (TF Serving's {@code batch_timeout_micros}), the
+ * first request of a batch waits up to that long for company.
+ *
+ * <pre>{@code
+ * var adaptive = BatchingOptions.builder().maxBatchSize(32).threads(2).build();
+ * var tfServing = BatchingOptions.builder().maxBatchSize(32).batchTimeout(Duration.ofMillis(1)).build();
+ * }</pre>
+ *
  * @param maxBatchSize at most this many rows run together; a request larger than that runs alone
- * @param batchTimeout how long the first request of a batch waits for company
+ * @param batchTimeout how long the first request of a batch waits for company; zero when
+ *     {@code waitsForCompany} is false
  * @param threads how many batches run at once
  * @param maxEnqueuedBatches how many full batches may wait; a request beyond that is refused
  *     with {@link QueueFullException} (backpressure, TF Serving's max_enqueued_batches)
+ * @param waitsForCompany whether a batch waits up to {@code batchTimeout} for company (TF
+ *     Serving's way), or starts as soon as a thread is free
  */
 public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threads,
-    int maxEnqueuedBatches) {
+    int maxEnqueuedBatches, boolean waitsForCompany) {
   /**
-   * TF Serving's default batch size of 32, a millisecond's wait, one batch at a time and at most
-   * 10 batches waiting.
+   * TF Serving's default batch size of 32, no waiting for company, one batch at a time and at
+   * most 10 batches waiting.
    */
   public static final BatchingOptions DEFAULT = builder().build();
 
@@ -45,7 +61,7 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
   /** Builds options; unset values keep their defaults. */
   public static final class Builder {
     private int maxBatchSize = 32;
-    private Duration batchTimeout = Duration.ofMillis(1);
+    private Duration batchTimeout;
     private int threads = 1;
     private int maxEnqueuedBatches = 10;
 
@@ -56,8 +72,15 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
       return this;
     }
 
+    /**
+     * Makes the first request of a batch wait up to {@code batchTimeout} for company, as TF
+     * Serving's {@code batch_timeout_micros} does; without it a batch never waits.
+     *
+     * @param batchTimeout the longest wait, zero or more
+     * @return this builder
+     */
     public Builder batchTimeout(Duration batchTimeout) {
-      this.batchTimeout = batchTimeout;
+      this.batchTimeout = Objects.requireNonNull(batchTimeout, "batchTimeout");
       return this;
     }
 
@@ -72,7 +95,8 @@ public record BatchingOptions(int maxBatchSize, Duration batchTimeout, int threa
     }
 
     public BatchingOptions build() {
-      return new BatchingOptions(maxBatchSize, batchTimeout, threads, maxEnqueuedBatches);
+      return new BatchingOptions(maxBatchSize, batchTimeout == null ? Duration.ZERO : batchTimeout,
+          threads, maxEnqueuedBatches, batchTimeout != null);
     }
   }
 }

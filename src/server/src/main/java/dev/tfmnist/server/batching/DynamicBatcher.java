@@ -24,12 +24,16 @@ import org.tensorflow.ndarray.Shape;
 /**
  * Runs concurrent requests together: requests for the same predictor whose inputs agree on every
  * dimension but the first are stacked along dimension 0, run as one batch, and the outputs are
- * split back by rows. A batch starts when it reaches {@code maxBatchSize} rows or when its first
- * request has waited {@code batchTimeout}; while one batch runs the next one fills, so under load
- * batches grow by themselves. A request that is alone, while the previous batch was alone too and
- * the front end reports no other request on its way (accepted, not yet submitted), runs at once
- * instead of paying the whole timeout for nobody: a client without concurrency is not slowed
- * down, and under load batches wait as before.
+ * split back by rows.
+ *
+ * <p>By default ({@link BatchingOptions#waitsForCompany()} false) a batch never waits: a request
+ * runs at once, in the caller's thread, while fewer than {@code threads} batches run; otherwise it
+ * queues, and the first thread to free up takes what queued meanwhile (up to {@code maxBatchSize}
+ * rows) as one batch. With a batch timeout (TF Serving's way) a batch starts when it reaches
+ * {@code maxBatchSize} rows or when its first request has waited {@code batchTimeout}; while one
+ * batch runs the next one fills. There a request that is alone, while the previous batch was
+ * alone too and the front end reports no other request on its way (accepted, not yet submitted),
+ * runs at once instead of paying the whole timeout for nobody.
  *
  * <p>Signatures whose inputs or outputs are not all batched (an unknown dimension 0) run each
  * request alone, in the caller's thread. Inputs are validated before they join a batch, so one
@@ -122,7 +126,7 @@ public final class DynamicBatcher implements AutoCloseable {
       if (closing) {
         throw new IllegalStateException("the batcher is shutting down");
       }
-      if (!alone()) {
+      if (!runsNow()) {
         int limit = options.maxEnqueuedBatches() * options.maxBatchSize();
         if (queuedRows + rows > limit && !queue.isEmpty()) {
           throw new QueueFullException(
@@ -151,6 +155,14 @@ public final class DynamicBatcher implements AutoCloseable {
         lock.unlock();
       }
     }
+  }
+
+  /**
+   * Whether a new request runs at once in the caller's thread: without a timeout, when nothing
+   * is queued and a thread is free; with one, when it has nobody to batch with. With the lock.
+   */
+  private boolean runsNow() {
+    return options.waitsForCompany() ? alone() : queue.isEmpty() && executing < options.threads();
   }
 
   /**
@@ -204,6 +216,7 @@ public final class DynamicBatcher implements AutoCloseable {
         lock.lock();
         try {
           executing--;
+          changed.signalAll();  // a thread may be waiting for a free slot
         } finally {
           lock.unlock();
         }
@@ -215,8 +228,9 @@ public final class DynamicBatcher implements AutoCloseable {
   private List<Task> nextBatch() {
     lock.lock();
     try {
-      while (queue.isEmpty()) {
-        if (closing) {
+      // without a timeout, at most `threads` batches run at once, callers' runs included
+      while (queue.isEmpty() || (!options.waitsForCompany() && executing >= options.threads())) {
+        if (closing && queue.isEmpty()) {
           return null;
         }
         changed.awaitUninterruptibly();

@@ -153,7 +153,10 @@ final class RestApi implements HttpHandler {
     batching.put("enabled", core.batching().isPresent());
     core.batching().ifPresent(options -> {
       batching.put("max_batch_size", options.maxBatchSize());
-      batching.put("batch_timeout_micros", options.batchTimeout().toNanos() / 1000);
+      if (options.waitsForCompany()) {
+        batching.put("batch_timeout_micros", options.batchTimeout().toNanos() / 1000);
+      }
+      batching.put("num_batch_threads", options.threads());
       batching.put("max_enqueued_batches", options.maxEnqueuedBatches());
     });
     core.batchStats().ifPresent(stats -> {

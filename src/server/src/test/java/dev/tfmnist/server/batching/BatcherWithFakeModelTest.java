@@ -31,6 +31,7 @@ class BatcherWithFakeModelTest {
     final boolean batchable;
     final List<Integer> runs = Collections.synchronizedList(new ArrayList<>());
     volatile CountDownLatch gate;
+    final java.util.concurrent.atomic.AtomicInteger entered = new java.util.concurrent.atomic.AtomicInteger();
 
     Doubler(Object key, boolean batchable) {
       this.key = key;
@@ -56,6 +57,7 @@ class BatcherWithFakeModelTest {
 
     @Override
     public Prediction run(Map<String, TensorValue> inputs) {
+      entered.incrementAndGet();
       CountDownLatch wait = gate;
       if (wait != null) {
         try {
@@ -98,6 +100,55 @@ class BatcherWithFakeModelTest {
       }
       assertEquals(List.of(5), model.runs, "the five rows run as one batch");
       assertEquals(1, batcher.stats().batches());
+    }
+  }
+
+  @Test
+  void withoutATimeoutALoneRequestToAnIdleBatcherRunsAtOnceWhateverCameBefore() throws Exception {
+    var model = new Doubler("m", true);
+    // the front end always says another request is on its way: a batcher with a timeout waits
+    var noWait = BatchingOptions.builder().maxBatchSize(8).build();
+    try (var batcher = new DynamicBatcher(noWait, () -> 1, rows -> {})) {
+      model.gate = new CountDownLatch(1);
+      var first = CompletableFuture.supplyAsync(() -> batcher.submit(model, row(1)).join());
+      waitUntil(() -> model.entered.get() == 1);  // the first request runs, held at the gate
+      var queued = new ArrayList<CompletableFuture<Prediction>>();
+      for (int i = 2; i <= 4; i++) {
+        queued.add(batcher.submit(model, row(i)));
+      }
+      model.gate.countDown();
+      first.get(10, TimeUnit.SECONDS);
+      for (var future : queued) {
+        future.get(10, TimeUnit.SECONDS);
+      }
+      model.gate = null;
+      long start = System.nanoTime();
+      assertArrayEquals(new float[] {10}, batcher.submit(model, row(5)).get(10, TimeUnit.SECONDS)
+          .output("y").floats());
+      long took = System.nanoTime() - start;
+      assertTrue(took < 1_000_000_000L, "a lone request to an idle batcher took " + took / 1e6 + " ms");
+      assertEquals(List.of(1, 3, 1), model.runs,
+          "the three that came during the first run ran as one batch, the last at once");
+    }
+  }
+
+  @Test
+  void withATimeoutTheSameLoneRequestWaitsForCompanyAsTfServingDoes() throws Exception {
+    var model = new Doubler("m", true);
+    var waits = BatchingOptions.builder().maxBatchSize(8).batchTimeout(Duration.ofMillis(800)).build();
+    try (var batcher = new DynamicBatcher(waits, () -> 1, rows -> {})) {
+      long start = System.nanoTime();
+      batcher.submit(model, row(1)).get(10, TimeUnit.SECONDS);
+      long took = System.nanoTime() - start;
+      assertTrue(took >= 790_000_000L, "the batch started after " + took / 1e6 + " ms, not 800");
+    }
+  }
+
+  /** Polls {@code condition} for up to 10 s. */
+  private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean() && System.nanoTime() < end) {
+      Thread.sleep(5);
     }
   }
 
