@@ -363,6 +363,23 @@ def cmd_table(args):
                          fmt_bytes(g("serve.java.%s.rss_bytes" % mode)) if c == 1 else "", "",
                          target, note])
     for c in (1, 16, 64):
+        k = "serve.java.fastapi.c%d" % c
+        fastapi = g(k + ".rps")
+        if fastapi is None:
+            continue
+        on = g("serve.java.on.c%d.rps" % c)
+        rows.append(["serving: FastAPI + uvicorn over tf.saved_model.load, concurrency %d" % c,
+                     "req/s", fmt_num(on), fmt_num(fastapi), fmt_ratio(ratio(on, fastapi)), "", "",
+                     "", fmt_bytes(g("serve.java.fastapi.rss_bytes")) if c == 1 else "",
+                     ">=10x at 16, lower p99" if c == 16 else "lower p99",
+                     "Java = ServeMnist with batching (above); Python: " + serving_note(k)
+                     + busy("serve-fastapi")])
+        ratios.append(("serving-c%d-vs-fastapi" % c, ratio(on, fastapi),
+                       "ServeMnist's req/s (batching on) over the FastAPI server's"))
+        ratios.append(("serving-c%d-vs-fastapi-p99" % c,
+                       ratio(g(k + ".p99_ms"), g("serve.java.on.c%d.p99_ms" % c)),
+                       "the FastAPI server's p99 latency over ServeMnist's"))
+    for c in (1, 16, 64):
         k = "serve.java.grpc.c%d" % c
         if g(k + ".rps") is None:
             continue
