@@ -435,13 +435,16 @@ public final class ModelServer implements AutoCloseable {
    * The REST address of a model; a name with spaces or other such characters is escaped.
    *
    * @param model the model's name
-   * @return e.g. {@code http://127.0.0.1:8501/v1/models/mnist}
+   * @return e.g. {@code http://127.0.0.1:8501/v1/models/mnist}; {@code localhost} for a server
+   *     that listens on every address
    * @throws IllegalStateException if the server serves no REST
    */
   public URI modelUri(String model) {
     var address = restAddress().orElseThrow(() -> new IllegalStateException("no REST port"));
+    String host = address.getAddress().isAnyLocalAddress() ? "localhost"
+        : address.getAddress().getHostAddress();
     try {
-      return new URI("http", null, address.getAddress().getHostAddress(), address.getPort(),
+      return new URI("http", null, host, address.getPort(),
           "/v1/models/" + model, null, null);
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException("model name " + model + " makes no URI", e);
