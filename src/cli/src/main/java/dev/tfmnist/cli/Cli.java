@@ -69,22 +69,77 @@ final class Cli {
     return value;
   }
 
+  /**
+   * An option as the user wrote it: whichever of its names (TF Serving's spelling, say) the
+   * command line used last, else {@code option}.
+   *
+   * @param spec the command, parsed
+   * @param option one of the option's names
+   * @return the name to put in a message about it
+   */
+  static String spelled(CommandSpec spec, String option) {
+    var optionSpec = spec.findOption(option);
+    var parsed = spec.commandLine().getParseResult();
+    if (optionSpec == null || parsed == null) {
+      return option;
+    }
+    String used = option;
+    for (String arg : parsed.originalArgs()) {
+      for (String name : optionSpec.names()) {
+        if (arg.equals(name) || arg.startsWith(name + "=")) {
+          used = name;
+        }
+      }
+    }
+    return used;
+  }
+
+  /**
+   * TF Serving's booleans ({@code --flag=true}, {@code false}, {@code 1} or {@code 0}), for
+   * options with its spellings.
+   */
+  static final class TfServingBoolean implements CommandLine.ITypeConverter<Boolean> {
+    @Override
+    public Boolean convert(String value) {
+      return switch (value) {
+        case "true", "1" -> true;
+        case "false", "0" -> false;
+        default -> throw new CommandLine.TypeConversionException("'" + value
+            + "' is not a boolean: expected true, false, 1 or 0");
+      };
+    }
+  }
+
   /** What --version prints: this project's version and TensorFlow's. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() throws IOException {
+      return new String[] {
+        "${COMMAND-NAME} " + project(),
+        "TensorFlow Java " + versions().getProperty("tensorflow.java", "?") + ", TensorFlow "
+            + tensorFlow()
+      };
+    }
+
+    /** This project's version. */
+    static String project() throws IOException {
+      return versions().getProperty("version", "(unknown version)");
+    }
+
+    /** The version of TensorFlow's native library, loaded quietly. */
+    static String tensorFlow() {
+      NativeLog.configure(false, ThreadPools.DEFAULT);  // before TensorFlow loads
+      return org.tensorflow.TensorFlow.version();
+    }
+
+    private static Properties versions() throws IOException {
       var versions = new Properties();
       try (var in = Cli.class.getResourceAsStream("version.properties")) {
         if (in != null) {
           versions.load(in);
         }
       }
-      NativeLog.configure(false, ThreadPools.DEFAULT);  // before TensorFlow loads
-      return new String[] {
-        "${COMMAND-NAME} " + versions.getProperty("version", "(unknown version)"),
-        "TensorFlow Java " + versions.getProperty("tensorflow.java", "?") + ", TensorFlow "
-            + org.tensorflow.TensorFlow.version()
-      };
+      return versions;
     }
   }
 

@@ -2,8 +2,12 @@ package dev.tfmnist.cli;
 
 import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.loader.ModelLocation;
+import dev.tfmnist.server.ConfigFileException;
 import dev.tfmnist.server.ModelServer;
 import dev.tfmnist.server.batching.BatchingOptions;
+import dev.tfmnist.server.batching.BatchingParametersFile;
+import dev.tfmnist.server.metrics.MonitoringConfigFile;
+import dev.tfmnist.server.metrics.ServingMetrics;
 import dev.tfmnist.server.models.ModelConfig;
 import dev.tfmnist.server.models.ModelConfigFile;
 import dev.tfmnist.server.models.ModelManager;
@@ -13,9 +17,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
@@ -27,7 +33,9 @@ import picocli.CommandLine.Spec;
 /**
  * Serves SavedModels over TensorFlow Serving's REST and gRPC APIs until SIGTERM or SIGINT; then
  * new requests are refused, those in flight finish, and the process exits with 0. A base
- * directory (or each model of a config file) is polled for new versions.
+ * directory (or each model of a config file) is polled for new versions. Most options also take
+ * TF Serving's spelling of them (e.g. {@code --model_base_path}); {@link TensorFlowModelServer}
+ * takes TF Serving's whole command line, with its meanings and defaults, and runs this.
  */
 @Command(
     name = "ServeMnist",
@@ -41,38 +49,50 @@ import picocli.CommandLine.Spec;
       "tensorflow.serving.PredictionService and ModelService. New version directories",
       "are served as they appear. Probes: GET /healthz (200 while running), GET /readyz",
       "(200 once every model is served, 503 while loading or stopping). SIGTERM or Ctrl-C",
-      "lets the requests in flight finish and exits."
+      "lets the requests in flight finish and exits.",
+      "TF Serving's spellings of the options are taken too (--model_base_path, ...), but",
+      "the defaults are this program's, and --port is the REST port here: for TF Serving's",
+      "command line as it is (--port for gRPC, no REST without --rest_api_port), run",
+      "tensorflow_model_server (dev.tfmnist.cli.TensorFlowModelServer)."
     })
 public final class ServeMnist implements Callable<Integer> {
-  @Option(names = "--model", paramLabel = "DIR",
+  @Option(names = {"--model", "--model_base_path"}, paramLabel = "DIR",
       description = "SavedModel directory, or a base directory of numbered versions whose highest is served and polled for new ones (TF Serving: --model_base_path).")
   Path model;
 
-  @Option(names = "--model-config-file", paramLabel = "FILE",
+  @Option(names = {"--model-config-file", "--model_config_file"}, paramLabel = "FILE",
       description = "Serve the models of this file instead of --model: TF Serving's text format, model_config_list { config { name base_path model_version_policy version_labels } } (TF Serving: --model_config_file).")
   Path modelConfigFile;
 
-  @Option(names = "--model-config-file-poll-wait-seconds", paramLabel = "SECONDS",
+  @Option(names = {"--model-config-file-poll-wait-seconds",
+      "--model_config_file_poll_wait_seconds"}, paramLabel = "SECONDS",
       description = "How often the config file is reread, 0 for never (default: ${DEFAULT-VALUE}; TF Serving: --model_config_file_poll_wait_seconds, default 0).")
   int configPollSeconds = 60;
 
-  @Option(names = "--file-system-poll-wait-seconds", paramLabel = "SECONDS",
+  @Option(names = {"--file-system-poll-wait-seconds", "--file_system_poll_wait_seconds"},
+      paramLabel = "SECONDS",
       description = "How often base directories are checked for new versions, 0 for never (default: ${DEFAULT-VALUE}; TF Serving: --file_system_poll_wait_seconds).")
   int pollSeconds = 1;
 
-  @Option(names = "--name", paramLabel = "NAME", description = "Model name in the URLs (default: ${DEFAULT-VALUE}; TF Serving: --model_name).")
+  @Option(names = {"--name", "--model_name"}, paramLabel = "NAME", description = "Model name in the URLs (default: ${DEFAULT-VALUE}; TF Serving: --model_name, default \"default\").")
   String name = "mnist";
 
   @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on (default: ${DEFAULT-VALUE}; TF Serving listens on every address).")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", paramLabel = "PORT", description = "REST port, 0 for any free one (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_port).")
+  @Option(names = {"--port", "--rest_api_port"}, paramLabel = "PORT", description = "REST port, 0 for any free one, -1 for no REST (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_port, whose 0 means no REST, default 0. TF Serving's --port is its gRPC port: --grpc-port here).")
   int port = 8501;
 
   @Option(names = "--grpc-port", paramLabel = "PORT", description = "gRPC port, 0 for any free one, -1 for no gRPC (default: ${DEFAULT-VALUE}; TF Serving: --port).")
   int grpcPort = 8500;
 
-  @Option(names = "--request-timeout-ms", paramLabel = "MS", description = "A prediction not answered by then fails with 504 / DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_timeout_in_ms).")
+  @Option(names = {"--rest-threads", "--rest_api_num_threads"}, paramLabel = "N", description = "Threads that read REST requests and wait for their answers (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_num_threads, default 4 per core).")
+  int restThreads = ModelServer.DEFAULT_WORKER_THREADS;
+
+  @Option(names = {"--grpc-threads", "--grpc_max_threads"}, paramLabel = "N", description = "gRPC calls run at once, more wait; 0 for as many as come (default: ${DEFAULT-VALUE}; TF Serving: --grpc_max_threads, default 4 per core).")
+  int grpcThreads;
+
+  @Option(names = {"--request-timeout-ms", "--rest_api_timeout_in_ms"}, paramLabel = "MS", description = "A prediction not answered by then fails with 504 / DEADLINE_EXCEEDED (default: ${DEFAULT-VALUE}; TF Serving: --rest_api_timeout_in_ms).")
   long requestTimeoutMs = ModelServer.DEFAULT_REQUEST_TIMEOUT.toMillis();
 
   @Option(names = "--max-batch-size", paramLabel = "N", description = "Largest batch of concurrent requests run together (default: ${DEFAULT-VALUE}; TF Serving: max_batch_size in --batching_parameters_file).")
@@ -90,6 +110,18 @@ public final class ServeMnist implements Callable<Integer> {
   @Option(names = "--no-batching", description = "Run every request on its own (TF Serving's default; it batches with --enable_batching).")
   boolean noBatching;
 
+  @Option(names = "--enable_batching", arity = "0..1", paramLabel = "true|false", fallbackValue = "true", converter = Cli.TfServingBoolean.class, description = "TF Serving's spelling: =false is --no-batching; batching is on here unless turned off.")
+  Boolean enableBatching;
+
+  @Option(names = {"--batching-parameters-file", "--batching_parameters_file"}, paramLabel = "FILE", description = "Batch as this file says, instead of --max-batch-size and the like: TF Serving's text format, max_batch_size { value: 16 } batch_timeout_micros { value: 1000 } max_enqueued_batches { value: 100 } num_batch_threads { value: 4 } (TF Serving: --batching_parameters_file).")
+  Path batchingParametersFile;
+
+  @Option(names = {"--monitoring-config-file", "--monitoring_config_file"}, paramLabel = "FILE", description = "Serve the metrics where this file says, or not at all without enable: true: TF Serving's text format, prometheus_config { enable: true, path: \"/metrics\" } (default: at " + ServingMetrics.DEFAULT_PATH + "; TF Serving: --monitoring_config_file, without which it serves none).")
+  Path monitoringConfigFile;
+
+  @Option(names = "--no-metrics", description = "Serve no metrics (TF Serving's default without --monitoring_config_file).")
+  boolean noMetrics;
+
   @Option(names = "--no-warm-up", description = "Be ready at once, without first running the model on zeros at every batch size (TF Serving warms up only from assets.extra/tf_serving_warmup_requests).")
   boolean noWarmUp;
 
@@ -101,6 +133,9 @@ public final class ServeMnist implements Callable<Integer> {
 
   @Option(names = "--cors-allow-origin", paramLabel = "ORIGIN", description = "Let web pages of ORIGIN (scheme://host[:port]) call the REST API from a browser; repeat for more, * for any (default: none; TF Serving: --rest_api_enable_cors_support, which allows any).")
   List<String> corsAllowOrigins = new ArrayList<>();
+
+  @Option(names = "--rest_api_enable_cors_support", arity = "0..1", paramLabel = "true|false", fallbackValue = "true", converter = Cli.TfServingBoolean.class, description = "TF Serving's spelling of --cors-allow-origin '*'.")
+  boolean corsAnyOrigin;
 
   @Option(names = "--grace-period", paramLabel = "SECONDS", description = "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}; TF Serving has no such option).")
   int gracePeriodSeconds = 30;
@@ -118,40 +153,26 @@ public final class ServeMnist implements Callable<Integer> {
       List.of(Logger.getLogger("io.undertow"), Logger.getLogger("org.xnio"));
 
   private PrintWriter out;
+  private PrintWriter err;
+  /** The name the messages start with: this program's, or the one that runs it. */
+  private String program = "ServeMnist";
+  /**
+   * For a program that translates its own command line into this one's: the flag each option
+   * of this one came from, for the messages. Else the messages name the options as typed.
+   */
+  private Map<String, String> flags = Map.of();
+  /** Where the metrics are served, null for nowhere: the options' answer, once checked. */
+  private String metricsPath;
 
   @Override
   public Integer call() throws Exception {
-    tensorFlow.choice();
     LIBRARY_LOGGERS.forEach(logger -> logger.setLevel(Level.WARNING));
-    if (batchTimeoutMicros != null && batchTimeoutMicros < 0) {
-      throw new IllegalArgumentException("--batch-timeout-micros must be 0 or more, got "
-          + batchTimeoutMicros);
+    BatchingOptions batching = checkOptions();
+    metricsPath = metricsPath();  // the config files before anything loads
+    if (batching != null && batchingParametersFile != null) {
+      batching = readConfig(() -> BatchingParametersFile.read(batchingParametersFile,
+          this::warn));
     }
-    if (gracePeriodSeconds < 0) {
-      throw new IllegalArgumentException("--grace-period must be 0 or more, got " + gracePeriodSeconds);
-    }
-    if (pollSeconds < 0 || configPollSeconds < 0) {
-      throw new IllegalArgumentException("poll intervals must be 0 or more, got "
-          + (pollSeconds < 0 ? "--file-system-poll-wait-seconds " + pollSeconds
-              : "--model-config-file-poll-wait-seconds " + configPollSeconds));
-    }
-    if (requestTimeoutMs < 1) {
-      throw new IllegalArgumentException("--request-timeout-ms must be at least 1, got "
-          + requestTimeoutMs);
-    }
-    ModelServer.Builder.checkCorsOrigins(corsAllowOrigins);  // before loading anything
-    if (grpcPort < -1) {
-      throw new IllegalArgumentException("--grpc-port must be -1 (none) or in 0..65535, got "
-          + grpcPort);
-    }
-    var batchingBuilder = BatchingOptions.builder()
-        .maxBatchSize(maxBatchSize)
-        .threads(batchThreads)
-        .maxEnqueuedBatches(maxEnqueuedBatches);
-    if (batchTimeoutMicros != null) {
-      batchingBuilder.batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000));
-    }
-    BatchingOptions batching = noBatching ? null : batchingBuilder.build();
     var plan = tensorFlow.devicesUnlessListing(out);
     if (plan.isEmpty()) {
       return 0;
@@ -160,10 +181,6 @@ public final class ServeMnist implements Callable<Integer> {
     List<ModelConfig> configs;
     ModelConfigFile configFile = null;
     if (modelConfigFile != null) {
-      if (model != null) {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-            "--model and --model-config-file are exclusive: give one");
-      }
       configFile = new ModelConfigFile(modelConfigFile);
       try {
         configs = configFile.read();
@@ -219,6 +236,126 @@ public final class ServeMnist implements Callable<Integer> {
     }
   }
 
+  /**
+   * Every rule on the options' values, before anything loads: a bad value is one line naming
+   * the option as the user wrote it.
+   *
+   * @return the batching options, null for no batching
+   */
+  private BatchingOptions checkOptions() {
+    tensorFlow.choice();
+    if (batchTimeoutMicros != null && batchTimeoutMicros < 0) {
+      throw new IllegalArgumentException(spelled("--batch-timeout-micros")
+          + " must be 0 or more, got " + batchTimeoutMicros);
+    }
+    if (gracePeriodSeconds < 0) {
+      throw new IllegalArgumentException(spelled("--grace-period") + " must be 0 or more, got "
+          + gracePeriodSeconds);
+    }
+    if (pollSeconds < 0 || configPollSeconds < 0) {
+      throw new IllegalArgumentException("poll intervals must be 0 or more, got "
+          + (pollSeconds < 0 ? spelled("--file-system-poll-wait-seconds") + " " + pollSeconds
+              : spelled("--model-config-file-poll-wait-seconds") + " " + configPollSeconds));
+    }
+    if (requestTimeoutMs < 1) {
+      throw new IllegalArgumentException(spelled("--request-timeout-ms")
+          + " must be at least 1, got " + requestTimeoutMs);
+    }
+    if (corsAnyOrigin && !corsAllowOrigins.contains("*")) {
+      corsAllowOrigins.add("*");
+    }
+    ModelServer.Builder.checkCorsOrigins(corsAllowOrigins);
+    ModelServer.Builder.checkPort(spelled("--port"), port);
+    ModelServer.Builder.checkPort(spelled("--grpc-port"), grpcPort);
+    if (port == -1 && grpcPort == -1) {
+      throw new IllegalArgumentException(spelled("--port") + " -1 and " + spelled("--grpc-port")
+          + " -1: no port to serve on");
+    }
+    if (port > 0 && port == grpcPort) {
+      throw new IllegalArgumentException(spelled("--port") + " and " + spelled("--grpc-port")
+          + " must differ, got " + port + " for both");
+    }
+    ModelServer.Builder.checkThreads(spelled("--rest-threads"), restThreads, 1);
+    ModelServer.Builder.checkThreads(spelled("--grpc-threads"), grpcThreads, 0);
+    check(tensorFlow.intraOpThreads < 0 ? "--intra-op-threads" : "--inter-op-threads",
+        tensorFlow::threads);
+    if (modelConfigFile == null) {
+      check("--name", () -> ModelConfig.of(name, Path.of("")));
+    }
+    exclusive(model != null, "--model", modelConfigFile != null, "--model-config-file");
+    exclusive(noMetrics, "--no-metrics", monitoringConfigFile != null, "--monitoring-config-file");
+    exclusive(noBatching, "--no-batching", enableBatching != null, "--enable_batching");
+    boolean off = enableBatching != null ? !enableBatching : noBatching;
+    exclusive(off, enableBatching != null ? "--enable_batching" : "--no-batching",
+        batchingParametersFile != null, "--batching-parameters-file");
+    if (off) {
+      return null;
+    }
+    for (String option : List.of("--max-batch-size", "--batch-timeout-micros", "--batch-threads",
+        "--max-enqueued-batches")) {
+      exclusive(batchingParametersFile != null, "--batching-parameters-file",
+          spec.commandLine().getParseResult().hasMatchedOption(option), option);
+    }
+    var batching = BatchingOptions.builder()
+        .maxBatchSize(maxBatchSize)
+        .threads(batchThreads)
+        .maxEnqueuedBatches(maxEnqueuedBatches);
+    if (batchTimeoutMicros != null) {
+      batching.batchTimeout(Duration.ofNanos(batchTimeoutMicros * 1000));
+    }
+    return batching.build();
+  }
+
+  /** Where the metrics are served, null for nowhere. */
+  private String metricsPath() {
+    if (noMetrics) {
+      return null;
+    }
+    if (monitoringConfigFile == null) {
+      return ServingMetrics.DEFAULT_PATH;
+    }
+    return readConfig(() -> MonitoringConfigFile.read(monitoringConfigFile)).orElse(null);
+  }
+
+  private interface ConfigRead<T> {
+    T read() throws ConfigFileException;
+  }
+
+  /** A config file's contents, or its one-line error as the run's. */
+  private static <T> T readConfig(ConfigRead<T> read) {
+    try {
+      return read.read();
+    } catch (ConfigFileException e) {
+      throw new Cli.RunError(e.getMessage(), e);
+    }
+  }
+
+  /** Runs a library's check of an option's value, its message headed by the option. */
+  private <T> T check(String option, Supplier<T> check) {
+    try {
+      return check.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(spelled(option) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void exclusive(boolean given, String option, boolean otherGiven, String other) {
+    if (given && otherGiven) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), spelled(option)
+          + " and " + spelled(other) + " are exclusive: give one");
+    }
+  }
+
+  /** An option as the user wrote it: the alias typed, or the flag it was translated from. */
+  private String spelled(String option) {
+    return flags.getOrDefault(option, Cli.spelled(spec, option));
+  }
+
+  private void warn(String warning) {
+    err.println(program + ": warning: " + warning);
+    err.flush();
+  }
+
   private int serveOne(Path dir, DevicePlan devices, BatchingOptions batching) throws Exception {
     try (var loaded = tensorFlow.load(dir, devices)) {
       out.print(loaded.signatureTable());
@@ -233,6 +370,9 @@ public final class ServeMnist implements Callable<Integer> {
         .host(host)
         .port(port)
         .grpcPort(grpcPort)
+        .workerThreads(restThreads)
+        .grpcThreads(grpcThreads)
+        .metricsPath(metricsPath)
         .maxRequestBytes(maxRequestBytes)
         .batching(batching)
         .requestTimeout(Duration.ofMillis(requestTimeoutMs))
@@ -265,12 +405,17 @@ public final class ServeMnist implements Callable<Integer> {
           server.warmUpRuns(), server.warmUpTime().toNanos() / 1e9);
     }
     server.grpcAddress().ifPresent(address -> out.println("gRPC: "
-        + address.getAddress().getHostAddress() + ":" + address.getPort()));
+        + (address.getAddress().isAnyLocalAddress() ? "0.0.0.0" // every address, IPv6's too
+            : address.getAddress().getHostAddress()) + ":" + address.getPort()));
+    boolean rest = server.restAddress().isPresent();
     for (String model : server.models().models()) {
       out.println("Serving " + model + " version " + server.models().servingVersions(model).last()
-          + " at " + server.modelUri(model));
+          + (rest ? " at " + server.modelUri(model) : " over gRPC"));
     }
-    if (!noUi) {
+    if (rest && metricsPath != null) {
+      out.println("Metrics at " + server.modelUri().resolve(metricsPath));
+    }
+    if (rest && !noUi) {
       out.println("Draw a digit at " + server.modelUri().resolve("/") + " (--no-ui to turn off)");
     }
     out.flush();
@@ -288,6 +433,32 @@ public final class ServeMnist implements Callable<Integer> {
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     var command = new ServeMnist();
     command.out = out;
+    command.err = err;
     return Cli.commandLine(command, out, err).execute(args);
+  }
+
+  /**
+   * This command with its options parsed from {@code args}, for a program that translates its
+   * own command line into this one's and then {@link #call}s it, so that its errors are that
+   * program's (one line, its exit codes).
+   *
+   * @param args this program's options
+   * @param program the name the warnings start with
+   * @param flags for each option of this program in {@code args}, the other program's flag it
+   *     came from, which the messages name
+   * @param out where the server's lines go
+   * @param err where the warnings go
+   * @return the command, ready to call
+   * @throws picocli.CommandLine.ParameterException if an option is not this program's
+   */
+  static ServeMnist translatedFrom(List<String> args, String program, Map<String, String> flags,
+      PrintWriter out, PrintWriter err) {
+    var command = new ServeMnist();
+    command.out = out;
+    command.err = err;
+    command.program = program;
+    command.flags = Map.copyOf(flags);
+    new picocli.CommandLine(command).parseArgs(args.toArray(String[]::new));
+    return command;
   }
 }

@@ -5,6 +5,7 @@ import dev.tfmnist.server.batching.BatchStats;
 import dev.tfmnist.server.batching.BatchingOptions;
 import dev.tfmnist.server.grpc.GrpcServer;
 import dev.tfmnist.server.http.RestServer;
+import dev.tfmnist.server.metrics.ServingMetrics;
 import dev.tfmnist.server.models.ModelManager;
 import dev.tfmnist.server.models.WarmUp;
 import java.io.IOException;
@@ -20,14 +21,15 @@ import java.util.regex.Pattern;
 /**
  * Serves models as TensorFlow Serving does: its REST API on Undertow and, when given a port, its
  * gRPC API ({@code tensorflow.serving.PredictionService} and {@code ModelService}) on Netty,
- * both over one {@link ServingCore}. REST:
+ * both over one {@link ServingCore}; either may be left out. REST:
  *
  * <ul>
  *   <li>{@code GET /v1/models/{name}[/versions/{v} | /labels/{l}]}: version status;
  *   <li>{@code GET /v1/models/{name}[...]/metadata}: the signature defs;
  *   <li>{@code POST /v1/models/{name}[...]:predict}: rows ({@code instances}) or columns
  *       ({@code inputs}), with an optional {@code signature_name};
- *   <li>{@code GET /monitoring/prometheus/metrics}: the metrics, Prometheus's text format;
+ *   <li>{@code GET /monitoring/prometheus/metrics}: the metrics, Prometheus's text format (the
+ *       path is {@link Builder#metricsPath}'s);
  *   <li>{@code GET /v1/models/{name}/stats}: not TF Serving's: in-flight predictions and the
  *       sizes of the batches run so far;
  *   <li>{@code GET /}: not TF Serving's: a page to draw digits on and watch the models answer,
@@ -55,17 +57,22 @@ public final class ModelServer implements AutoCloseable {
   public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(30);
   /** TF Serving's --rest_api_timeout_in_ms default. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  /** REST worker threads unless told otherwise. */
+  public static final int DEFAULT_WORKER_THREADS = 64;
 
   private final String name;
   private final ServingCore core;
   private final boolean ownsModels;
-  private final RestServer rest;
+  private final Optional<RestServer> rest;
   private final Optional<GrpcServer> grpc;
   private final Duration warmUpTime;
   private int warmUpRuns;  // counted while the constructor warms up; read-only afterwards
   private boolean stopped;
 
   private ModelServer(Builder b) throws IOException {
+    if (b.port == -1 && b.grpcPort == -1) {
+      throw new IllegalArgumentException("neither a REST nor a gRPC port: nothing to serve on");
+    }
     ModelManager models = b.models;
     if (models == null) {
       models = ModelManager.serving(b.name, b.model.version().orElse(1), b.model);
@@ -75,10 +82,12 @@ public final class ModelServer implements AutoCloseable {
     this.core = new ServingCore(models, b.batching, b.requestTimeout);
     // Listen first: while the versions load and the server warms up, /healthz answers 200 and
     // /readyz 503 with the reason, which is what orchestrators poll for
-    RestServer restServer;
+    Optional<RestServer> restServer = Optional.empty();
     try {
-      restServer = RestServer.start(core, b.host, b.port, b.maxRequestBytes, b.ioThreads,
-          b.workerThreads, b.ui, b.corsAllowOrigins);
+      if (b.port >= 0) {
+        restServer = Optional.of(RestServer.start(core, b.host, b.port, b.maxRequestBytes,
+            b.ioThreads, b.workerThreads, b.ui, b.corsAllowOrigins, b.metricsPath));
+      }
     } catch (IOException e) {
       core.close();
       throw e;
@@ -88,16 +97,17 @@ public final class ModelServer implements AutoCloseable {
     long warmStart;
     try {
       if (b.grpcPort >= 0) {
-        grpcServer = Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes));
+        grpcServer = Optional.of(GrpcServer.start(core, b.host, b.grpcPort, b.maxRequestBytes,
+            b.grpcThreads));
       }
       models.awaitInitialLoad();  // a manager started in the background: its first versions
       warmStart = System.nanoTime();
       if (b.warmUp && b.model != null) {
         warmUpRuns += WarmUp.run(b.model, b.batching == null ? 1 : b.batching.maxBatchSize());
       }
-      if (b.warmUp) {
+      if (b.warmUp && rest.isPresent()) {
         for (String model : models.models()) {
-          warmUpRuns += rest.warmUp(model, WARM_UP_REQUESTS);
+          warmUpRuns += rest.get().warmUp(model, WARM_UP_REQUESTS);
         }
       }
     } catch (InterruptedException e) {
@@ -116,7 +126,7 @@ public final class ModelServer implements AutoCloseable {
   /** Nothing may keep listening (or keep the JVM up) for a server that never started. */
   private void abortStart(Optional<GrpcServer> grpcServer, ModelManager models) {
     grpcServer.ifPresent(g -> g.awaitTermination(Duration.ZERO));
-    rest.shutdown(Duration.ZERO);
+    rest.ifPresent(r -> r.shutdown(Duration.ZERO));
     core.close();
     if (ownsModels) {
       models.close();
@@ -145,11 +155,13 @@ public final class ModelServer implements AutoCloseable {
     private String host = "127.0.0.1";
     private int port = 8501;
     private int grpcPort = -1;
+    private int grpcThreads;
+    private String metricsPath = ServingMetrics.DEFAULT_PATH;
     private long maxRequestBytes = 32L << 20;
     private BatchingOptions batching = BatchingOptions.DEFAULT;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    private int workerThreads = 64;
+    private int workerThreads = DEFAULT_WORKER_THREADS;
     private boolean warmUp = true;
     private boolean ui = true;
     private List<String> corsAllowOrigins = List.of();
@@ -178,25 +190,72 @@ public final class ModelServer implements AutoCloseable {
       return this;
     }
 
-    /** REST; default 8501, TF Serving's REST port; 0 takes any free port (see {@link #port()}). */
+    /**
+     * The REST port.
+     *
+     * @param port default 8501, TF Serving's REST port; 0 takes any free port (see {@link
+     *     #port()}); -1 serves no REST (then there must be a gRPC port)
+     * @return this builder
+     * @throws IllegalArgumentException if the port is none of those
+     */
     public Builder port(int port) {
-      this.port = checkPort(port);
+      this.port = checkPort("port", port);
       return this;
     }
 
     /**
-     * gRPC; TF Serving's port is 8500; 0 takes any free port; -1, the default, serves no gRPC.
+     * The gRPC port.
+     *
+     * @param port TF Serving's is 8500; 0 takes any free port; -1, the default, serves no gRPC
+     * @return this builder
+     * @throws IllegalArgumentException if the port is none of those
      */
     public Builder grpcPort(int port) {
-      this.grpcPort = port == -1 ? -1 : checkPort(port);
+      this.grpcPort = checkPort("port", port);
       return this;
     }
 
-    private static int checkPort(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+    /**
+     * Checks a port as {@link #port} and {@link #grpcPort} do, for a program to refuse it before
+     * it loads anything.
+     *
+     * @param what the port's name in the message, e.g. an option
+     * @param port the port
+     * @return the port
+     * @throws IllegalArgumentException {@code WHAT must be -1 (none) or in 0..65535, got PORT}
+     */
+    public static int checkPort(String what, int port) {
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException(what + " must be -1 (none) or in 0..65535, got "
+            + port);
       }
       return port;
+    }
+
+    /**
+     * How many gRPC calls run at once, TF Serving's {@code --grpc_max_threads}; more wait.
+     *
+     * @param threads 0, the default, for gRPC's own pool, which grows as needed
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder grpcThreads(int threads) {
+      this.grpcThreads = checkThreads("gRPC threads", threads, 0);
+      return this;
+    }
+
+    /**
+     * Where the REST port serves the metrics in Prometheus's text format, as TF Serving's
+     * monitoring config's {@code prometheus_config} says.
+     *
+     * @param path default {@link ServingMetrics#DEFAULT_PATH}, TF Serving's; null serves them
+     *     nowhere
+     * @return this builder
+     * @throws IllegalArgumentException if not a path {@link ServingMetrics#checkPath} accepts
+     */
+    public Builder metricsPath(String path) {
+      this.metricsPath = path == null ? null : ServingMetrics.checkPath(path);
+      return this;
     }
 
     /**
@@ -293,13 +352,34 @@ public final class ModelServer implements AutoCloseable {
     /** An origin as a browser serializes it: a scheme, ://, a host and maybe a port. */
     private static final Pattern ORIGIN = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\s]+");
 
-    /** Threads that parse REST requests and wait for predictions; default 64. */
+    /**
+     * Threads that parse REST requests and wait for predictions, TF Serving's {@code
+     * --rest_api_num_threads}.
+     *
+     * @param threads default {@link #DEFAULT_WORKER_THREADS}
+     * @return this builder
+     * @throws IllegalArgumentException if less than 1
+     */
     public Builder workerThreads(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("worker threads must be at least 1, got " + threads);
-      }
-      this.workerThreads = threads;
+      this.workerThreads = checkThreads("worker threads", threads, 1);
       return this;
+    }
+
+    /**
+     * Checks a thread count as {@link #workerThreads} ({@code min} 1) and {@link #grpcThreads}
+     * ({@code min} 0) do, for a program to refuse it before it loads anything.
+     *
+     * @param what the count's name in the message, e.g. an option
+     * @param threads the count
+     * @param min the least allowed
+     * @return the count
+     * @throws IllegalArgumentException {@code WHAT must be at least MIN, got THREADS}
+     */
+    public static int checkThreads(String what, int threads, int min) {
+      if (threads < min) {
+        throw new IllegalArgumentException(what + " must be at least " + min + ", got " + threads);
+      }
+      return threads;
     }
 
     /**
@@ -331,9 +411,14 @@ public final class ModelServer implements AutoCloseable {
     return core.models();
   }
 
-  /** The REST port listened on, the chosen one when the builder asked for 0. */
+  /** The REST port listened on, the chosen one when the builder asked for 0; -1 for no REST. */
   public int port() {
-    return rest.address().getPort();
+    return rest.map(r -> r.address().getPort()).orElse(-1);
+  }
+
+  /** The REST address, when serving REST. */
+  public Optional<InetSocketAddress> restAddress() {
+    return rest.map(RestServer::address);
   }
 
   /** The gRPC address, when serving gRPC. */
@@ -346,10 +431,20 @@ public final class ModelServer implements AutoCloseable {
     return modelUri(name);
   }
 
-  /** The REST address of a model; a name with spaces or other such characters is escaped. */
+  /**
+   * The REST address of a model; a name with spaces or other such characters is escaped.
+   *
+   * @param model the model's name
+   * @return e.g. {@code http://127.0.0.1:8501/v1/models/mnist}; {@code localhost} for a server
+   *     that listens on every address
+   * @throws IllegalStateException if the server serves no REST
+   */
   public URI modelUri(String model) {
+    var address = restAddress().orElseThrow(() -> new IllegalStateException("no REST port"));
+    String host = address.getAddress().isAnyLocalAddress() ? "localhost"
+        : address.getAddress().getHostAddress();
     try {
-      return new URI("http", null, rest.address().getAddress().getHostAddress(), port(),
+      return new URI("http", null, host, address.getPort(),
           "/v1/models/" + model, null, null);
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException("model name " + model + " makes no URI", e);
@@ -401,7 +496,7 @@ public final class ModelServer implements AutoCloseable {
     core.shuttingDown();  // /readyz: 503 from now on, while the requests in flight finish
     long deadline = System.nanoTime() + gracePeriod.toNanos();
     grpc.ifPresent(GrpcServer::stopAccepting);
-    boolean drained = rest.shutdown(gracePeriod);
+    boolean drained = rest.map(r -> r.shutdown(gracePeriod)).orElse(true);
     if (grpc.isPresent()) {
       drained &= grpc.get().awaitTermination(
           Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));

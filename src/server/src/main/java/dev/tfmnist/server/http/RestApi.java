@@ -38,23 +38,25 @@ import org.tensorflow.proto.DataType;
 
 /**
  * TensorFlow Serving's REST API over the serving core: status, metadata, predict, classify and
- * regress for every model, under {@code /versions/N} or {@code /labels/L} too, and the metrics at
- * {@code /monitoring/prometheus/metrics}. Each endpoint parses its request, calls one core service
+ * regress for every model, under {@code /versions/N} or {@code /labels/L} too, and the metrics,
+ * when asked for, at a path of their own (TF Serving's is {@code
+ * /monitoring/prometheus/metrics}). Each endpoint parses its request, calls one core service
  * and renders the answer; runs on Undertow's worker threads.
  */
 final class RestApi implements HttpHandler {
   private static final String SPEC = "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?";
   private static final Pattern RESOURCE = Pattern.compile(SPEC + "(?:/(metadata|stats))?/?");
   private static final Pattern VERB = Pattern.compile(SPEC + ":([A-Za-z]+)");
-  static final String METRICS_PATH = "/monitoring/prometheus/metrics";
-
   private final ServingCore core;
   private final InferenceService inference;
   private final ModelInfoService info;
   private final RequestBody body;
+  /** Where the metrics are served, or null for nowhere. */
+  private final String metricsPath;
 
-  RestApi(ServingCore core, long maxRequestBytes) {
+  RestApi(ServingCore core, long maxRequestBytes, String metricsPath) {
     this.core = core;
+    this.metricsPath = metricsPath;
     this.inference = new InferenceService(core);
     this.info = new ModelInfoService(core);
     this.body = new RequestBody(maxRequestBytes);
@@ -109,7 +111,7 @@ final class RestApi implements HttpHandler {
       }
       return;
     }
-    if (path.equals(METRICS_PATH) && method.equals(Methods.GET)) {
+    if (path.equals(metricsPath) && method.equals(Methods.GET)) {
       byte[] text = core.metrics().scrape();
       exchange.setStatusCode(200);
       exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, ServingMetrics.CONTENT_TYPE);

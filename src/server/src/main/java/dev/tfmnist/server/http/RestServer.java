@@ -26,10 +26,11 @@ public final class RestServer {
   private volatile boolean stopping;
 
   private RestServer(ServingCore core, String host, int port, long maxRequestBytes, int ioThreads,
-      int workerThreads, boolean ui, List<String> corsAllowOrigins) throws IOException {
+      int workerThreads, boolean ui, List<String> corsAllowOrigins, String metricsPath)
+      throws IOException {
     // Expect: 100-continue gets its 100 when the body is read, as clients such as curl wait for
-    this.api = new RestApi(core, maxRequestBytes);
-    HttpHandler routes = ui ? new UiRoutes(core, maxRequestBytes, api) : api;
+    this.api = new RestApi(core, maxRequestBytes, metricsPath);
+    HttpHandler routes = ui ? new UiRoutes(core, maxRequestBytes, metricsPath, api) : api;
     this.graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(routes));
     Cors cors = new Cors(corsAllowOrigins);
     HealthEndpoints health = new HealthEndpoints(core);
@@ -77,14 +78,16 @@ public final class RestServer {
    * @param corsAllowOrigins origins whose pages may call the API ({@code scheme://host[:port]},
    *     or {@code *} for any), checked by {@code ModelServer.Builder.corsAllowOrigins}; empty
    *     for no CORS
+   * @param metricsPath where to serve the metrics in Prometheus's text format (checked by {@code
+   *     ServingMetrics.checkPath}), or null for nowhere
    * @return the server, listening
    * @throws IOException if it cannot listen there
    */
   public static RestServer start(ServingCore core, String host, int port, long maxRequestBytes,
-      int ioThreads, int workerThreads, boolean ui, List<String> corsAllowOrigins)
-      throws IOException {
+      int ioThreads, int workerThreads, boolean ui, List<String> corsAllowOrigins,
+      String metricsPath) throws IOException {
     return new RestServer(core, host, port, maxRequestBytes, ioThreads, workerThreads, ui,
-        List.copyOf(corsAllowOrigins));
+        List.copyOf(corsAllowOrigins), metricsPath);
   }
 
   /**

@@ -27,7 +27,8 @@ import org.tensorflow.proto.DataType;
  *
  * <ul>
  *   <li>{@code GET /ui/v1/models}: every model, served version and signature, each marked as an
- *       image classifier {@link ImageClassifier} understands or with the reason it is not;
+ *       image classifier {@link ImageClassifier} understands or with the reason it is not, and
+ *       {@code metrics_path}, where the metrics are (null when nowhere);
  *   <li>{@code POST /ui/v1/predict} with {@code {"model": "mnist", "version": "3" (or
  *       "version_label"), "signature_name": "...", "image": {"b64": "..."}}}: the picture made
  *       into MNIST's 28x28 form by {@link DigitImages} and classified through the core (batched,
@@ -45,10 +46,12 @@ final class UiApi {
 
   private final ServingCore core;
   private final RequestBody body;
+  private final String metricsPath;
 
-  UiApi(ServingCore core, long maxRequestBytes) {
+  UiApi(ServingCore core, long maxRequestBytes, String metricsPath) {
     this.core = core;
     this.body = new RequestBody(maxRequestBytes);
+    this.metricsPath = metricsPath;
   }
 
   /** The picker's data: models, their served versions and labels, their signatures. */
@@ -56,6 +59,7 @@ final class UiApi {
     try (var call = core.begin("metadata", ENTRYPOINT)) {
       try {
         ObjectNode root = RestJson.JSON.createObjectNode();
+        root.put("metrics_path", metricsPath);
         ArrayNode models = root.putArray("models");
         for (String name : core.models().models()) {
           ObjectNode model = models.addObject().put("name", name);

@@ -42,10 +42,10 @@ final class UiRoutes implements HttpHandler {
   private final ServingCore core;
   private final Map<String, byte[]> files;
 
-  UiRoutes(ServingCore core, long maxRequestBytes, HttpHandler next) {
+  UiRoutes(ServingCore core, long maxRequestBytes, String metricsPath, HttpHandler next) {
     this.core = core;
     this.next = next;
-    this.api = new UiApi(core, maxRequestBytes);
+    this.api = new UiApi(core, maxRequestBytes, metricsPath);
     var loaded = new java.util.HashMap<String, byte[]>();
     FILES.forEach((path, file) -> loaded.put(path, resource(file)));
     this.files = Map.copyOf(loaded);

@@ -26,6 +26,9 @@ import java.io.UncheckedIOException;
  * </ul>
  */
 public final class ServingMetrics {
+  /** Where TF Serving serves them, and this server unless told otherwise. */
+  public static final String DEFAULT_PATH = "/monitoring/prometheus/metrics";
+
   /** What Prometheus servers ask for and get: text format 0.0.4. */
   public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
 
@@ -61,6 +64,23 @@ public final class ServingMetrics {
         .callback(callback -> models.models().forEach(
             name -> callback.call(models.servingVersions(name).size(), name)))
         .register(registry);
+  }
+
+  /**
+   * Checks a path to serve the metrics at: absolute, without a query, a fragment or spaces, and
+   * outside TF Serving's API ({@code /v1/}).
+   *
+   * @param path e.g. {@code /metrics}
+   * @return the path
+   * @throws IllegalArgumentException if it is not such a path
+   */
+  public static String checkPath(String path) {
+    if (path == null || !path.startsWith("/") || path.startsWith("/v1/")
+        || !path.matches("[^?#\\s]+")) {
+      throw new IllegalArgumentException("the metrics path must start with / and not with /v1/,"
+          + " without ?, # or spaces, got \"" + path + "\"");
+    }
+    return path;
   }
 
   /** Counts one answered request and its latency. */

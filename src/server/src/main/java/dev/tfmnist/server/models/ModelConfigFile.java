@@ -1,6 +1,7 @@
 package dev.tfmnist.server.models;
 
-import com.google.protobuf.TextFormat;
+import dev.tfmnist.server.ConfigFileException;
+import dev.tfmnist.server.TextProtoFile;
 import dev.tfmnist.server.api.ModelServerConfig;
 import dev.tfmnist.server.api.ServableVersionPolicy;
 import java.io.IOException;
@@ -35,6 +36,8 @@ import java.util.function.Supplier;
 public final class ModelConfigFile {
   private final Path file;
 
+  private static final String WHAT = "model config file";
+
   public ModelConfigFile(Path file) {
     this.file = file;
   }
@@ -45,26 +48,24 @@ public final class ModelConfigFile {
 
   /** Reads and checks the file; {@link InvalidConfigException} names the file and the problem. */
   public List<ModelConfig> read() throws InvalidConfigException {
-    String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new InvalidConfigException(file + ": cannot read the model config file: "
-          + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+      return parse(TextProtoFile.readText(file, WHAT));
+    } catch (InvalidConfigException e) {
+      throw e;
+    } catch (ConfigFileException e) {
+      throw new InvalidConfigException(e.getMessage());
     }
-    return parse(text);
   }
 
   List<ModelConfig> parse(String text) throws InvalidConfigException {
-    var builder = ModelServerConfig.newBuilder();
+    ModelServerConfig config;
     try {
-      TextFormat.getParser().merge(text, builder);
-    } catch (TextFormat.ParseException e) {
-      throw new InvalidConfigException(file + ": line " + e.getLine() + ", column "
-          + e.getColumn() + ": " + e.getMessage().replaceFirst("^\\d+:\\d+: ", ""));
+      config = TextProtoFile.parse(file, text, ModelServerConfig.getDefaultInstance()).message();
+    } catch (ConfigFileException e) {
+      throw new InvalidConfigException(e.getMessage());
     }
     Path dir = file.toAbsolutePath().getParent();
-    return fromProto(builder.build(), dir == null ? Path.of("") : dir, file.toString());
+    return fromProto(config, dir == null ? Path.of("") : dir, file.toString());
   }
 
   /**
@@ -173,7 +174,7 @@ public final class ModelConfigFile {
   }
 
   /** A model config file that cannot be read or is not valid; the message is one line. */
-  public static final class InvalidConfigException extends Exception {
+  public static final class InvalidConfigException extends ConfigFileException {
     private static final long serialVersionUID = 1L;
 
     InvalidConfigException(String message) {

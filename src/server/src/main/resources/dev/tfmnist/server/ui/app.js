@@ -406,6 +406,7 @@
   // ---------------------------------------------------------------- the model picker
 
   let targets = [];
+  let metricsPath = '/monitoring/prometheus/metrics';  // the server's, from ui/v1/models
 
   // The chosen model, version and signature; one that is no image classifier is sent too, and
   // the server's answer says why it cannot classify.
@@ -417,6 +418,9 @@
     return fetch('ui/v1/models').then((r) => r.json()).then((json) => {
       if (json.error) {
         throw new Error(json.error);
+      }
+      if (json.metrics_path !== undefined) {
+        metricsPath = json.metrics_path;
       }
       fillPicker(json.models);
     }).catch((error) => {
@@ -696,9 +700,15 @@
   }
 
   function refreshMetrics() {
-    fetch('monitoring/prometheus/metrics').then((r) => r.text()).then((text) => {
+    if (!metricsPath) {
+      $('server-note').textContent = 'The server serves no metrics (TF Serving: '
+        + '--monitoring_config_file). ' + batching;
+      return;
+    }
+    const path = metricsPath.replace(/^\//, '');  // relative, as the page may sit behind a prefix
+    fetch(path).then((r) => r.text()).then((text) => {
       const span = showFigures(snapshot(parseMetrics(text)));
-      $('server-note').textContent = 'Every 3 s from monitoring/prometheus/metrics: requests of '
+      $('server-note').textContent = 'Every 3 s from ' + path + ': requests of '
         + 'every client; latencies of predictions, ' + span + '. ' + batching;
     }).catch(() => {
       $('server-note').textContent = 'The metrics cannot be read right now.';
