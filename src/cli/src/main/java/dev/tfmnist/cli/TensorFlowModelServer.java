@@ -99,6 +99,9 @@ public final class TensorFlowModelServer implements Callable<Integer> {
   @Option(names = "--enable_model_warmup", arity = "0..1", paramLabel = "BOOL", fallbackValue = "true", converter = Cli.TfServingBoolean.class, description = "Run each version on zeros before it serves (default: ${DEFAULT-VALUE}; TF Serving replays assets.extra/tf_serving_warmup_requests instead).")
   boolean enableModelWarmup = true;
 
+  @Option(names = "--mixed_precision", paramLabel = "bfloat16", description = "bfloat16: oneDNN's bfloat16 rewrite on CPUs that compute bfloat16 (ServeMnist's --precision mixed_bfloat16); default: float32.")
+  String mixedPrecision;
+
   @Option(names = "--host", paramLabel = "HOST", description = "Not TF Serving's: the address to listen on (default: ${DEFAULT-VALUE}, every address, as TF Serving).")
   String host = "0.0.0.0";
 
@@ -171,7 +174,6 @@ public final class TensorFlowModelServer implements Callable<Integer> {
       OtherFlag.ignored("xla_cpu_compilation_enabled", BOOL, "XLA is TensorFlow's default"),
       OtherFlag.ignored("xla_gpu_compilation_enabled", BOOL, "XLA is TensorFlow's default"),
       OtherFlag.ignored("enable_profiler", BOOL, "there is no profiler service"),
-      OtherFlag.ignored("mixed_precision", VALUE, "models run in the precision they were saved in"),
       OtherFlag.ignored("skip_initialize_tpu", BOOL, "there is no TPU"),
       OtherFlag.ignored("num_request_iterations_for_warmup", VALUE,
           "the warm-up runs each batch size once"),
@@ -297,6 +299,13 @@ public final class TensorFlowModelServer implements Callable<Integer> {
       serve.add("--no-metrics", null, "--monitoring_config_file");
     }
     threads(serve);
+    if (mixedPrecision != null) {
+      if (!mixedPrecision.equals("bfloat16")) {
+        throw new ParameterException(spec.commandLine(), "--mixed_precision=" + mixedPrecision
+            + ": TF Serving's only mixed precision is bfloat16");
+      }
+      serve.add("--precision", "mixed_bfloat16", "--mixed_precision");
+    }
     if (!enableModelWarmup) {
       serve.add("--no-warm-up", null, "--enable_model_warmup=false");
     }

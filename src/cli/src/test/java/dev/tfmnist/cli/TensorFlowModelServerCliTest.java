@@ -98,6 +98,10 @@ class TensorFlowModelServerCliTest {
     assertEquals(-1, served("--model_base_path=" + BASE, "--rest_api_port=8501", "--port", "0")
         .grpcPort);
     bothSpellings("--rest_api_port", "8501", s -> assertEquals(8501, s.port));
+    bothSpellings("--mixed_precision", "bfloat16", s -> assertEquals(
+        dev.tfmnist.device.Precision.MIXED_BFLOAT16, s.tensorFlow.precision()));
+    assertEquals(dev.tfmnist.device.Precision.FLOAT32,
+        served("--model_base_path=" + BASE).tensorFlow.precision(), "float32 unless asked");
     bothSpellings("--model_name", "digits", s -> assertEquals("digits", s.name));
     bothSpellings("--model_base_path", "/srv/m", s -> {
       assertEquals(Path.of("/srv/m"), s.model);
@@ -175,6 +179,8 @@ class TensorFlowModelServerCliTest {
         "--rest_api_port and --port must differ, got 8500 for both");
     assertOneLineError(run(model, "--port=0"), 2,
         "--port=0 and --rest_api_port=0: no port to serve on");
+    assertOneLineError(run(model, "--mixed_precision=fp16"), 2,
+        "--mixed_precision=fp16: TF Serving's only mixed precision is bfloat16");
     assertOneLineError(run(model, "--rest_api_timeout_in_ms=0"), 2,
         "--rest_api_timeout_in_ms must be at least 1, got 0");
     assertOneLineError(run(model, "--rest_api_num_threads=0"), 2,
