@@ -53,7 +53,7 @@ class DevicePlanTest {
       if (DevicePlan.gpuBuild()) {
         var note = plan.note().orElseThrow();
         assertTrue(note.startsWith("no GPU visible: "), note);
-        assertTrue(plan.summary().startsWith("Running on: CPU (TensorFlow 2.18.0, GPU build); "
+        assertTrue(plan.summary().startsWith("Running on: CPU (TensorFlow 2.18.0, GPU build, float32); "
             + note), plan.summary());
         assertEquals(1, plan.summary().lines().count(), plan.summary());
       } else {
