@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tfmnist.device.DevicePlan;
 import dev.tfmnist.device.Precision;
 import dev.tfmnist.testing.TestData;
 import dev.tfmnist.testing.TestModels;
@@ -22,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class PrecisionCliTest {
   private static final Pattern FINAL = Pattern.compile("final test accuracy (\\d\\.\\d{4})");
   private static final Pattern TEST = Pattern.compile("test accuracy (\\d\\.\\d{4})");
+
+  /** "CPU build" or "GPU build": CI runs these tests on both. */
+  private static final String BUILD = (DevicePlan.gpuBuild() ? "GPU" : "CPU") + " build";
 
   private static final boolean CPU_COMPUTES_BFLOAT16 =
       Precision.cpuBfloat16Flags().map(flags -> !flags.isEmpty()).orElse(false);
@@ -46,14 +50,14 @@ class PrecisionCliTest {
         "--precision", "mixed_bfloat16"));
     assertEquals(0, float32.exitCode(), float32.err());
     assertEquals(0, bfloat16.exitCode(), bfloat16.err());
-    assertTrue(float32.out().contains("CPU build, float32)"), float32.out());
+    assertTrue(float32.out().contains(BUILD + ", float32)"), float32.out());
 
     double f32 = accuracy(FINAL, float32);
     double bf16 = accuracy(FINAL, bfloat16);
     assertTrue(Math.abs(f32 - bf16) <= 0.01, "float32 " + f32 + " against mixed_bfloat16 " + bf16);
     if (CPU_COMPUTES_BFLOAT16) {
-      assertTrue(bfloat16.out().contains("CPU build, mixed_bfloat16 (avx512_bf16")
-          || bfloat16.out().contains("CPU build, mixed_bfloat16 (amx_bf16"), bfloat16.out());
+      assertTrue(bfloat16.out().contains(BUILD + ", mixed_bfloat16 (avx512_bf16")
+          || bfloat16.out().contains(BUILD + ", mixed_bfloat16 (amx_bf16"), bfloat16.out());
       assertNotEquals(evaluationLines(float32), evaluationLines(bfloat16),
           "the rewrite ran: bfloat16 arithmetic rounds differently");
     } else {
@@ -88,7 +92,7 @@ class PrecisionCliTest {
   void listDevicesStatesThePrecisionAndWhetherTheCpuComputesIt() {
     var run = PredictMnistCliTest.run("--list-devices", "--precision", "mixed_bfloat16");
     assertEquals(0, run.exitCode(), run.err());
-    String expected = CPU_COMPUTES_BFLOAT16 ? "CPU build, mixed_bfloat16 ("
+    String expected = CPU_COMPUTES_BFLOAT16 ? BUILD + ", mixed_bfloat16 ("
         : "float32: mixed_bfloat16 requested";
     assertTrue(run.out().contains(expected), run.out());
     var served = new java.io.StringWriter();
